@@ -1,0 +1,43 @@
+"""The `instructmix` command line: one Typer app; each area registers its commands.
+
+Errors the user can fix (`InstructmixError`) end with one clear line and exit code 1;
+`--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from instructmix.flows.commands import build as build_commands
+from instructmix.instances import InstructmixError
+
+app = typer.Typer(
+    name="instructmix",
+    help="Build instruction-tuning mixtures reproducibly: sources, filters, mixtures, cards, training.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+build_commands.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors print one line (or a traceback with --debug) and exit 1."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if debug:
+        args.remove("--debug")
+    try:
+        app(args=args, standalone_mode=True)
+    except InstructmixError as error:
+        if debug:
+            raise
+        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()
