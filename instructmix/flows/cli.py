@@ -15,11 +15,17 @@ from instructmix.instances import InstructmixError
 
 app = typer.Typer(
     name="instructmix",
-    help="Build instruction-tuning mixtures reproducibly: sources, filters, mixtures, cards, training.",
+    help="Build instruction-tuning mixtures: sources, filters, mixtures, cards, training.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Build instruction-tuning mixtures reproducibly (run a command with --help for more)."""
+
 
 build_commands.register(app)
 
