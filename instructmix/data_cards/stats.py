@@ -1,4 +1,4 @@
-"""Statistics a card shows, computed from a built mixture folder."""
+"""Statistics a card shows, computed from a built mixture folder (data/, funnel.json)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from instructmix.data_cards.diversity import instruction_text
+
+QUANTILES = (0.1, 0.5, 0.9)
+DECONTAMINATION_STAGE = "decontaminate"
+SAMPLE_STAGE = "sample"
+
 
 def read_split_files(folder: Path) -> dict[str, pa.Table]:
     """The splits of a built mixture, by name, from its data/ shards."""
@@ -20,42 +26,61 @@ def read_split_files(folder: Path) -> dict[str, pa.Table]:
     return {name: pa.concat_tables(parts) for name, parts in splits.items()}
 
 
-def composition(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
-    """Rows, share and mean prompt/response length (characters) per source, over all splits."""
+def conversations(table: pa.Table) -> list[list[dict[str, str]]]:
+    """The messages of every row, from either output form (messages, or prompt + completion)."""
+    if "messages" in table.column_names:
+        return table.column("messages").to_pylist()
+    prompts = table.column("prompt").to_pylist()
+    completions = table.column("completion").to_pylist()
+    return [p + c for p, c in zip(prompts, completions, strict=True)]
+
+
+def rows_frame(tables: dict[str, pa.Table]) -> pl.DataFrame:
+    """One line per row of every split: labels, lengths in characters, turns and instruction.
+
+    Columns: split, id, source, origin, task, category, lang, prompt_chars, response_chars,
+    turns, instruction.
+    """
     frames = []
-    for table in tables.values():
-        if "messages" in table.column_names:
-            messages = table.column("messages").to_pylist()
-            prompts = [
-                sum(len(m["content"]) for m in ms if m["role"] != "assistant") for ms in messages
-            ]
-            responses = [
-                sum(len(m["content"]) for m in ms if m["role"] == "assistant") for ms in messages
-            ]
-        else:
-            prompts = [
-                sum(len(m["content"]) for m in ms) for ms in table.column("prompt").to_pylist()
-            ]
-            responses = [
-                sum(len(m["content"]) for m in ms) for ms in table.column("completion").to_pylist()
-            ]
+    for split, table in tables.items():
+        messages = conversations(table)
+        labels = {
+            column: table.column(column).to_pylist()
+            for column in ("id", "source", "origin", "task", "category", "lang")
+        }
         frames.append(
             pl.DataFrame(
                 {
-                    "source": table.column("source").to_pylist(),
-                    "prompt_chars": prompts,
-                    "response_chars": responses,
-                }
+                    "split": [split] * table.num_rows,
+                    **labels,
+                    "prompt_chars": [
+                        sum(len(m["content"]) for m in ms if m["role"] != "assistant")
+                        for ms in messages
+                    ],
+                    "response_chars": [
+                        sum(len(m["content"]) for m in ms if m["role"] == "assistant")
+                        for ms in messages
+                    ],
+                    "turns": [len(ms) for ms in messages],
+                    "instruction": [instruction_text(ms) for ms in messages],
+                },
+                schema_overrides={"prompt_chars": pl.Int64, "response_chars": pl.Int64},
             )
         )
-    if not frames:
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def composition(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows, share, origin, tasks and mean prompt/response length (characters) per source."""
+    if frame.is_empty():
         return []
-    frame = pl.concat(frames)
     total = frame.height
     grouped = (
         frame.group_by("source")
         .agg(
             pl.len().alias("rows"),
+            pl.col("origin").mode().first().alias("origin"),
+            pl.col("task").n_unique().alias("tasks"),
             pl.col("prompt_chars").mean().alias("mean_prompt_chars"),
             pl.col("response_chars").mean().alias("mean_response_chars"),
         )
@@ -63,14 +88,181 @@ def composition(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
     )
     return [
         {
-            "source": row["source"],
-            "rows": row["rows"],
-            "share": row["rows"] / total if total else 0.0,
+            **row,
+            "share": row["rows"] / total,
             "mean_prompt_chars": round(row["mean_prompt_chars"], 1),
             "mean_response_chars": round(row["mean_response_chars"], 1),
         }
         for row in grouped.iter_rows(named=True)
     ]
+
+
+def length_quantiles(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per source (and overall): p10 / median / p90 / max of prompt and response characters."""
+    if frame.is_empty():
+        return []
+    groups = [("all sources", frame)] + [
+        (source, frame.filter(pl.col("source") == source))
+        for source in sorted(frame["source"].unique().to_list())
+    ]
+    rows = []
+    for name, part in groups:
+        row: dict[str, Any] = {"source": name, "rows": part.height}
+        for column in ("prompt_chars", "response_chars"):
+            for q in QUANTILES:
+                row[f"{column}_p{int(q * 100)}"] = int(part[column].quantile(q, "nearest"))
+            row[f"{column}_max"] = int(part[column].max())
+        row["mean_turns"] = round(part["turns"].mean(), 2)
+        rows.append(row)
+    return rows
+
+
+def histogram(frame: pl.DataFrame, column: str, top: int = 25) -> list[dict[str, Any]]:
+    """Rows per value of `column`, most frequent first (the rest summed as "(other)")."""
+    if frame.is_empty():
+        return []
+    counts = frame.group_by(column).len().sort(["len", column], descending=[True, False])
+    rows = [{"value": value, "rows": n} for value, n in counts.iter_rows()]
+    if len(rows) > top:
+        rest = sum(row["rows"] for row in rows[top:])
+        rows = rows[:top] + [{"value": "(other)", "rows": rest}]
+    total = frame.height
+    return [{**row, "share": row["rows"] / total} for row in rows]
+
+
+def _stage(funnel: list[dict], name: str) -> dict | None:
+    for report in funnel:
+        if report.get("stage") == name or report.get("stage", "").startswith(f"{name}:"):
+            return report
+    return None
+
+
+def strata(funnel: list[dict], frame: pl.DataFrame) -> dict[str, Any]:
+    """The stratum histogram: from the sample stage's extras["strata"] when the sampler reports
+    it, else the rows per category of the built mixture (the unit of stratification)."""
+    report = _stage(funnel, SAMPLE_STAGE) or {}
+    reported = (report.get("extras") or {}).get("strata")
+    if isinstance(reported, dict) and reported:
+        rows = []
+        for name, value in reported.items():
+            if isinstance(value, dict):
+                count = value.get("selected", value.get("rows", value.get("count", 0)))
+                available = value.get("available")
+            else:
+                count, available = value, None
+            rows.append({"value": str(name), "rows": int(count or 0), "available": available})
+        rows.sort(key=lambda row: (-row["rows"], row["value"]))
+        total = sum(row["rows"] for row in rows) or 1
+        return {
+            "from_sampler": True,
+            "rows": [{**row, "share": row["rows"] / total} for row in rows],
+        }
+    return {"from_sampler": False, "rows": histogram(frame, "category")}
+
+
+def _benchmark_rows(benchmarks: Any) -> list[dict[str, Any]]:
+    if isinstance(benchmarks, dict):
+        items = [
+            {"benchmark": name, **(v if isinstance(v, dict) else {"matches": v})}
+            for name, v in benchmarks.items()
+        ]
+    elif isinstance(benchmarks, list):
+        items = [b for b in benchmarks if isinstance(b, dict)]
+    else:
+        return []
+    rows = []
+    for item in items:
+        example = next(
+            (item[k] for k in ("example_ngram", "example", "ngram", "sample_ngram") if item.get(k)),
+            None,
+        )
+        if isinstance(example, list | tuple):
+            example = " ".join(str(part) for part in example)
+        matches = next(
+            (item[k] for k in ("matches", "rows", "matched_rows", "dropped", "count") if k in item),
+            0,
+        )
+        rows.append(
+            {
+                "benchmark": str(item.get("benchmark") or item.get("name") or "?"),
+                "matches": int(matches or 0),
+                "example": example,
+                "ngrams": item.get("ngrams", item.get("benchmark_ngrams")),
+            }
+        )
+    return sorted(rows, key=lambda row: (-row["matches"], row["benchmark"]))
+
+
+def decontamination(funnel: list[dict]) -> dict[str, Any] | None:
+    """Per benchmark: rows dropped as contaminated and an example matching n-gram, from the
+    `decontaminate` stage's extras; None when the recipe has no such stage."""
+    report = _stage(funnel, DECONTAMINATION_STAGE)
+    if report is None:
+        return None
+    extras = report.get("extras") or {}
+    rows = _benchmark_rows(extras.get("benchmarks", extras.get("per_benchmark")))
+    settings = {
+        k: v
+        for k, v in extras.items()
+        if k not in ("benchmarks", "per_benchmark") and isinstance(v, str | int | float | bool)
+    }
+    return {
+        "rows_in": report.get("rows_in", 0),
+        "dropped": sum((report.get("dropped_by_reason") or {}).values()),
+        "reasons": report.get("dropped_by_reason") or {},
+        "benchmarks": rows,
+        "settings": settings,
+    }
+
+
+def funnel_rows(funnel: list[dict]) -> list[dict[str, Any]]:
+    """The funnel for the card: per stage rows in/out, kept share, reasons (largest first)."""
+    rows = []
+    for report in funnel:
+        reasons = sorted(
+            (report.get("dropped_by_reason") or {}).items(), key=lambda item: (-item[1], item[0])
+        )
+        rows_in = report.get("rows_in", 0)
+        rows.append(
+            {
+                "stage": report.get("stage", "?"),
+                "rows_in": rows_in,
+                "rows_out": report.get("rows_out", 0),
+                "kept": report.get("rows_out", 0) / rows_in if rows_in else 1.0,
+                "reasons": [{"reason": r, "rows": n} for r, n in reasons],
+                "seconds": report.get("seconds", 0.0),
+            }
+        )
+    return rows
+
+
+def samples(
+    tables: dict[str, pa.Table], per_source: int = 1, max_chars: int = 600
+) -> list[dict[str, Any]]:
+    """A few rows per source (the smallest ids: stable across rebuilds), text cut to max_chars."""
+    split = "train" if "train" in tables else next(iter(tables), None)
+    if split is None:
+        return []
+    table = tables[split]
+    frame = pl.DataFrame(
+        {"i": range(table.num_rows), "id": table.column("id"), "source": table.column("source")}
+    )
+    picked = frame.sort("id").group_by("source", maintain_order=True).head(per_source)
+    messages = conversations(table)
+    rows = []
+    for i in sorted(picked["i"].to_list(), key=lambda i: (table["source"][i].as_py(), i)):
+        row = {c: table.column(c)[i].as_py() for c in ("id", "source", "task", "category")}
+        row["messages"] = [
+            {
+                "role": m["role"],
+                "content": m["content"][:max_chars],
+                "cut": len(m["content"]) > max_chars,
+            }
+            for m in messages[i]
+        ]
+        row["meta"] = json.loads(table.column("meta")[i].as_py() or "{}")
+        rows.append(row)
+    return rows
 
 
 def load_json(folder: Path, name: str) -> Any:
