@@ -128,9 +128,9 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
 
 
 def _cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    """Text safe inside a Markdown table cell: one line, pipes and HTML tags escaped."""
     text = " ".join(str(value).split())
-    return text.replace("|", "\\|")
+    return text.replace("|", "\\|").replace("<", "&lt;")
 
 
 def _fence(text: str) -> str:
