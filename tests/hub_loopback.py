@@ -125,8 +125,14 @@ def _handler(state: HubState) -> type[BaseHTTPRequestHandler]:
             if path == "/api/repos/create":
                 request = json.loads(body)
                 repo = f"{request.get('organization') or 'user'}/{request['name']}"
-                if repo in state.repos:
-                    return self._reply(409, {"error": "You already created this dataset repo"})
+                if repo in state.repos:  # the Hub's 409 also carries the repo url
+                    return self._reply(
+                        409,
+                        {
+                            "error": "You already created this dataset repo",
+                            "url": f"{base}/datasets/{repo}",
+                        },
+                    )
                 state.repos[repo] = request
                 state.branches[repo] = {"main"}
                 return self._reply(200, {"url": f"{base}/datasets/{repo}", "name": repo})

@@ -104,7 +104,8 @@ def push_folder(
     if revision is not None and not REVISION.match(revision):
         raise PushError(f"--revision {revision!r}: expected a branch name like 'v1' or 'dev'")
     plan = upload_plan(folder, include_rejected)
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    # private=None leaves visibility to the Hub (or the organization's default)
+    api.create_repo(repo_id, repo_type="dataset", private=True if private else None, exist_ok=True)
     branch = revision or "main"
     if branch != "main":
         api.create_branch(repo_id, branch=branch, repo_type="dataset", exist_ok=True)

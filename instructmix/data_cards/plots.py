@@ -127,7 +127,8 @@ def write_plots(folder: Path, data: dict[str, Any], frame: pl.DataFrame) -> dict
         "funnel": lambda p: funnel(data["funnel"], p),
     }
     if data["strata"]["rows"]:
-        jobs["strata"] = lambda p: bars(data["strata"]["rows"], "rows per stratum", p)
+        title = f"rows per stratum ({data['strata'].get('plotted', 'category')})"
+        jobs["strata"] = lambda p: bars(data["strata"]["rows"], title, p)
     if data["diversity"]["verbs"]:
         jobs["verbs"] = lambda p: verb_bars(data["diversity"], p)
     written = {}

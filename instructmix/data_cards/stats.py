@@ -137,27 +137,70 @@ def _stage(funnel: list[dict], name: str) -> dict | None:
     return None
 
 
-def strata(funnel: list[dict], frame: pl.DataFrame) -> dict[str, Any]:
-    """The stratum histogram: from the sample stage's extras["strata"] when the sampler reports
-    it, else the rows per category of the built mixture (the unit of stratification)."""
+def _top(histogram: dict[str, int], top: int) -> list[tuple[str, int]]:
+    ranked = sorted(histogram.items(), key=lambda item: (-item[1], str(item[0])))
+    if len(ranked) > top:
+        ranked = ranked[:top] + [("(other)", sum(n for _, n in ranked[top:]))]
+    return ranked
+
+
+def strata(funnel: list[dict], frame: pl.DataFrame, top: int = 30) -> dict[str, Any]:
+    """The stratum histograms of the sample stage, per stratified source (and "mixture").
+
+    The sampler reports extras["strata"] = {group: {"by", "cap", "quality_key", "scored",
+    "before": {stratum: rows}, "after": {stratum: rows}}}. Without it (no stratified draw),
+    the histogram is the rows per category of the built mixture (the unit of stratification).
+    Returns {"from_sampler", "groups": [{"name", "by", "cap", "quality_key", "scored",
+    "strata", "rows": [{"value", "before", "after"}]}], "rows": the histogram to plot}.
+    """
     report = _stage(funnel, SAMPLE_STAGE) or {}
-    reported = (report.get("extras") or {}).get("strata")
-    if isinstance(reported, dict) and reported:
-        rows = []
-        for name, value in reported.items():
-            if isinstance(value, dict):
-                count = value.get("selected", value.get("rows", value.get("count", 0)))
-                available = value.get("available")
-            else:
-                count, available = value, None
-            rows.append({"value": str(name), "rows": int(count or 0), "available": available})
-        rows.sort(key=lambda row: (-row["rows"], row["value"]))
-        total = sum(row["rows"] for row in rows) or 1
-        return {
-            "from_sampler": True,
-            "rows": [{**row, "share": row["rows"] / total} for row in rows],
-        }
-    return {"from_sampler": False, "rows": histogram(frame, "category")}
+    reported = (report.get("extras") or {}).get("strata") or {}
+    groups = []
+    for name, record in reported.items():
+        if not isinstance(record, dict) or not isinstance(record.get("after"), dict):
+            continue
+        before = record.get("before") or {}
+        rows = [
+            {"value": str(value), "before": before.get(value), "after": n}
+            for value, n in _top(record["after"], top)
+        ]
+        groups.append(
+            {
+                "name": str(name),
+                "by": record.get("by", "?"),
+                "cap": record.get("cap"),
+                "quality_key": record.get("quality_key"),
+                "scored": record.get("scored"),
+                "strata": len(record["after"]),
+                "rows": rows,
+            }
+        )
+    if not groups:
+        return {"from_sampler": False, "groups": [], "rows": histogram(frame, "category")}
+    plotted = next((g for g in groups if g["name"] == "mixture"), None) or max(
+        groups, key=lambda g: g["strata"]
+    )
+    total = sum(row["after"] for row in plotted["rows"]) or 1
+    return {
+        "from_sampler": True,
+        "groups": groups,
+        "plotted": plotted["name"],
+        "rows": [
+            {"value": row["value"], "rows": row["after"], "share": row["after"] / total}
+            for row in plotted["rows"]
+        ],
+    }
+
+
+def sampling(funnel: list[dict]) -> list[dict[str, Any]]:
+    """Per source, what the sampler had and drew: available, requested, selected, shortfall."""
+    report = _stage(funnel, SAMPLE_STAGE) or {}
+    sources = (report.get("extras") or {}).get("sources") or {}
+    return [
+        {"source": name, **{k: v for k, v in record.items() if isinstance(v, int)}}
+        for name, record in sources.items()
+        if isinstance(record, dict)
+    ]
 
 
 def _benchmark_rows(benchmarks: Any) -> list[dict[str, Any]]:
