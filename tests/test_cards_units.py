@@ -49,13 +49,18 @@ FUNNEL = [
         "stage": "decontaminate",
         "rows_in": 6,
         "rows_out": 4,
-        "dropped_by_reason": {"benchmark_overlap": 2},
+        "dropped_by_reason": {"contaminated:mmlu": 2},
         "seconds": 0.2,
         "extras": {
-            "n": 13,
+            "ngram": 13,
             "benchmarks": {
-                "mmlu": {"matches": 2, "example_ngram": "the capital of france is paris"},
-                "gsm8k": {"matches": 0},
+                "mmlu": {
+                    "items": 14042,
+                    "phrase_items": 120,
+                    "rows": 2,
+                    "example": "the capital of france is paris",
+                },
+                "gsm8k": {"items": 1319, "phrase_items": 0, "rows": 0, "example": None},
             },
         },
     },
@@ -153,10 +158,10 @@ def test_verb_counts_rank_verbs_and_objects_with_coverage():
 
 def test_card_renders_decontamination_per_benchmark(folder):
     text = (folder / "README.md").read_text()
-    assert "dropped 2 (`benchmark_overlap` 2)" in text
-    assert "| mmlu | 2 | `the capital of france is paris` |" in text
-    assert "| gsm8k | 0 | - |" in text
-    assert "n = `13`" in text
+    assert "dropped 2 (`contaminated:mmlu` 2)" in text
+    assert '| mmlu | 14,042 | 120 | 2 | "the capital of france is paris" |' in text
+    assert "| gsm8k | 1,319 | 0 | 0 | - |" in text
+    assert "ngram = `13`" in text
 
 
 def test_card_renders_sampler_strata_and_sampling(folder):

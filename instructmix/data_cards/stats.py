@@ -204,33 +204,23 @@ def sampling(funnel: list[dict]) -> list[dict[str, Any]]:
 
 
 def _benchmark_rows(benchmarks: Any) -> list[dict[str, Any]]:
-    if isinstance(benchmarks, dict):
-        items = [
-            {"benchmark": name, **(v if isinstance(v, dict) else {"matches": v})}
-            for name, v in benchmarks.items()
-        ]
-    elif isinstance(benchmarks, list):
-        items = [b for b in benchmarks if isinstance(b, dict)]
-    else:
+    """Rows of the decontamination table from the stage's extras["benchmarks"]:
+    {name: {"items", "phrase_items", "rows", "example"}} (the filters/decontaminate shape)."""
+    if not isinstance(benchmarks, dict):
         return []
     rows = []
-    for item in items:
-        example = next(
-            (item[k] for k in ("example_ngram", "example", "ngram", "sample_ngram") if item.get(k)),
-            None,
-        )
+    for name, item in benchmarks.items():
+        item = item if isinstance(item, dict) else {"rows": item}
+        example = item.get("example")
         if isinstance(example, list | tuple):
             example = " ".join(str(part) for part in example)
-        matches = next(
-            (item[k] for k in ("matches", "rows", "matched_rows", "dropped", "count") if k in item),
-            0,
-        )
         rows.append(
             {
-                "benchmark": str(item.get("benchmark") or item.get("name") or "?"),
-                "matches": int(matches or 0),
+                "benchmark": str(name),
+                "checked": item.get("items"),
+                "phrase_items": item.get("phrase_items"),
+                "matches": int(item.get("rows") or 0),
                 "example": example,
-                "ngrams": item.get("ngrams", item.get("benchmark_ngrams")),
             }
         )
     return sorted(rows, key=lambda row: (-row["matches"], row["benchmark"]))
@@ -243,11 +233,9 @@ def decontamination(funnel: list[dict]) -> dict[str, Any] | None:
     if report is None:
         return None
     extras = report.get("extras") or {}
-    rows = _benchmark_rows(extras.get("benchmarks", extras.get("per_benchmark")))
+    rows = _benchmark_rows(extras.get("benchmarks"))
     settings = {
-        k: v
-        for k, v in extras.items()
-        if k not in ("benchmarks", "per_benchmark") and isinstance(v, str | int | float | bool)
+        k: v for k, v in extras.items() if k != "benchmarks" and isinstance(v, str | int | float)
     }
     return {
         "rows_in": report.get("rows_in", 0),
