@@ -89,15 +89,18 @@ def instruction_text(messages: list[dict[str, str]]) -> str:
     return ""
 
 
+_PREFIX_WORDS = [tuple(prefix.split()) for prefix in PREFIXES]
+_PREFIX_STARTS = frozenset(words[0] for words in _PREFIX_WORDS)
+
+
 def _strip_prefixes(words: list[str]) -> list[str]:
-    changed = True
-    while changed and words:
-        changed = False
-        for prefix in PREFIXES:
-            parts = prefix.split()
-            if words[: len(parts)] == parts:
-                words = words[len(parts) :]
-                changed = True
+    while words and words[0] in _PREFIX_STARTS:
+        for prefix in _PREFIX_WORDS:
+            if tuple(words[: len(prefix)]) == prefix:
+                words = words[len(prefix) :]
+                break
+        else:
+            break
     return words
 
 

@@ -8,11 +8,11 @@ part is SA, NoDerivatives if any part is ND, and "check it yourself" for unknown
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 
 UNKNOWN = "unknown"
@@ -76,15 +76,19 @@ def is_non_commercial(license_id: str) -> bool:
 
 def row_licenses(tables: dict[str, pa.Table]) -> Counter:
     """Rows per (source, license id), from each row's `meta.license` (unknown when absent)."""
-    counts: Counter = Counter()
+    raw: Counter = Counter()
     for table in tables.values():
-        sources = table.column("source").to_pylist()
-        for source, meta in zip(sources, table.column("meta").to_pylist(), strict=True):
-            try:
-                value = json.loads(meta or "{}").get("license")
-            except (json.JSONDecodeError, AttributeError):
-                value = None
-            counts[(source, normalize_license(value if isinstance(value, str) else None))] += 1
+        frame = pl.DataFrame(
+            {"source": table.column("source").to_pylist(), "meta": table.column("meta").to_pylist()}
+        )
+        licenses = frame.select(
+            "source", pl.col("meta").str.json_path_match("$.license").alias("license")
+        )
+        for source, value, n in licenses.group_by("source", "license").len().iter_rows():
+            raw[(source, value)] += n
+    counts: Counter = Counter()
+    for (source, value), n in raw.items():
+        counts[(source, normalize_license(value))] += n
     return counts
 
 
