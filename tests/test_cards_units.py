@@ -212,3 +212,20 @@ def test_counts_by_category(folder):
     ]
     with pytest.raises(InspectError, match="--by 'nope'"):
         counts(folder, "nope")
+
+
+def test_prompt_completion_output_is_carded_and_browsed(tmp_path):
+    from instructmix.mixtures.build import to_prompt_completion
+
+    out = tmp_path / "pc"
+    table = to_prompt_completion(make_table(ROWS))
+    write_parquet_atomic(table, out / "data" / "train-00000-of-00001.parquet")
+    manifest = {"name": "pc", "recipe": {"output_format": "prompt_completion"}}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    write_card(out, "name: pc\n", [])
+    text = (out / "README.md").read_text()
+    assert "| `prompt` | every turn but the last" in text
+    assert '["prompt"]' in text and "| `messages` |" not in text
+    assert "| all sources | 4 |" in text
+    rows, total = browse(out, RowFilter(source="src"))
+    assert total == 3 and rows[0]["messages"][-1]["role"] == "assistant"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from instructmix.data_cards import hub
@@ -68,6 +69,11 @@ def upload_task(
     api = HubSettings.from_env().api()
     result = hub.push_folder(folder, repo, api, private, revision, include_rejected)
     get_run_logger().info("pushed %s@%s: %s", repo, result.revision, result.commit_url)
+    create_table_artifact(
+        key="published-files",
+        table=[{"path": item.path_in_repo, "bytes": item.size} for item in result.files],
+        description=f"{repo}@{result.revision}: {result.commit_url}",
+    )
     return result
 
 
