@@ -137,6 +137,8 @@ def test_permissive_mixture_is_not_nc_and_unknown_terms_give_other():
         ("Rewrite the following sentence in passive voice.", ("rewrite", "sentence")),
         ("Explain how photosynthesis works", ("explain", None)),
         ("Who wrote Hamlet?", (NO_VERB, None)),
+        ("Definition: Classify the review as positive or negative.", ("classify", "review")),
+        ("### Instruction: Translate the text into French", ("translate", "text")),
         ("", (NO_VERB, None)),
     ],
 )

@@ -4,8 +4,9 @@ The Self-Instruct paper (Wang et al., 2023, Figure 2) parses every instruction w
 Neural Parser and plots the verb closest to the root with its first direct-noun object. No parser
 model can be downloaded here, so this module uses a light, offline heuristic instead:
 
-1. take the first line of the first user turn, lowercased, and drop polite or framing prefixes
-   ("please", "can you", "could you", "i want you to", "now,", ...);
+1. take the first line of the first user turn, lowercased; drop a leading label ("Definition:",
+   as Natural Instructions prompts start, "### Instruction:", "Task:") and polite or framing
+   prefixes ("please", "can you", "could you", "i want you to", "now,", ...);
 2. the first word is the *leading verb* when it is in `VERBS`, a lexicon of imperative verbs
    seen in instruction datasets (the word is kept as written when it is not: it is counted under
    `(no leading verb)`, so questions like "What is ..." do not pass for verbs);
@@ -78,6 +79,8 @@ and or but than so then is are be
 """
 STOP_AT = frozenset(_STOP_AT_TEXT.split())
 
+# "Definition: ..." (Natural Instructions), "### Instruction: ...", "Task: ...": the text after.
+_LABEL = re.compile(r"^\s*(?:#+\s*)?(?:definition|instructions?|task|prompt|human|user)\s*:\s*")
 _WORD = re.compile(r"[a-z][a-z'\-]*|\d+")
 
 
@@ -112,7 +115,7 @@ def verb_object(instruction: str) -> tuple[str, str | None]:
     >>> verb_object("What is the capital of France?")
     ('(no leading verb)', None)
     """
-    head = re.split(r"[.!?:;\n]", instruction.lower(), maxsplit=1)[0]
+    head = re.split(r"[.!?:;\n]", _LABEL.sub("", instruction.lower()), maxsplit=1)[0]
     words = _strip_prefixes(_WORD.findall(head.replace(",", " , ")))
     if not words or words[0] not in VERBS:
         return NO_VERB, None
