@@ -91,3 +91,14 @@ def test_inspect_unknown_category_names_the_known_ones(out):
     result = _run("inspect", "tiny", "--out", str(out), "--category", "nope")
     assert isinstance(result.exception, InspectError)
     assert "known: cat" in str(result.exception)
+
+
+def test_card_export_copies_the_card_and_plots_only(out, tmp_path):
+    dest = tmp_path / "examples" / "tiny"
+    result = _run("card", "tiny", "--out", str(out), "--export", str(dest))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert names[0] == "README.md" and names[1:] == sorted(
+        f"plots/{p.name}" for p in (out / "tiny" / "plots").glob("*.png")
+    )
+    assert len(names) == 6

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from instructmix.data_cards import licenses as lic
 from instructmix.data_cards import plots, stats
 from instructmix.data_cards.diversity import verb_object_counts
 from instructmix.instances import InstructmixError
-from instructmix.instances.io import write_text_atomic
+from instructmix.instances.io import atomic_directory, write_text_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 is_non_commercial = lic.is_non_commercial  # kept for callers of the first card module
@@ -170,3 +171,22 @@ def write_card(folder: Path, recipe_yaml: str, licenses: list[str]) -> Path:
     data = card_data(folder, recipe_yaml, licenses)
     data["plots"] = plots.write_plots(folder, data, data["_frame"])
     return write_text_atomic(render_card(data), folder / "README.md")
+
+
+def export_card(folder: Path, dest: Path) -> list[Path]:
+    """Copy the card and its plots of `folder` into `dest` (replaced whole, atomically).
+
+    This is how `data_cards/examples/<recipe>/` is made: the card as the Hub would show it,
+    without the data. Returns the copied files, relative to `dest`.
+    """
+    readme = folder / "README.md"
+    if not readme.is_file():
+        raise CardError(f"{readme}: no card to export; build the mixture first")
+    sources = [readme, *sorted((folder / plots.PLOTS_DIR).glob("*.png"))]
+    with atomic_directory(dest) as tmp:
+        tmp.chmod(0o755)  # a published folder, not a private temp dir
+        for source in sources:
+            target = tmp / source.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    return [source.relative_to(folder) for source in sources]

@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
@@ -88,8 +89,9 @@ def funnel(rows: list[dict[str, Any]], path: Path) -> None:
         axis.text(row["rows_in"], i, note, va="center", fontsize="x-small")
     axis.set_xlabel("rows")
     axis.set_title("filter funnel: rows kept and dropped per stage")
-    axis.margins(x=0.25)
-    axis.legend(fontsize="small", loc="lower right")
+    axis.set_xlim(0, max([row["rows_in"] for row in rows] + [1]) * 1.3)
+    axis.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(figure, path)
 
 

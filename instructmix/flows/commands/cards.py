@@ -14,7 +14,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from instructmix.data_cards import hub
-from instructmix.data_cards.card import CardError, write_card
+from instructmix.data_cards.card import CardError, export_card, write_card
 from instructmix.data_cards.inspect import RowFilter, browse, counts
 from instructmix.flows.quiet import quiet_user_errors
 from instructmix.generators.registry import generator_licenses
@@ -93,12 +93,19 @@ def register(app: typer.Typer) -> None:
         refresh: bool = typer.Option(
             False, "--refresh", help="re-render README.md and plots/ from the built data first"
         ),
+        export: Path | None = typer.Option(
+            None, help="copy README.md and plots/ into this folder (e.g. data_cards/examples/NAME)"
+        ),
     ) -> None:
         """Print the data card of built mixture NAME (or write it as a static HTML page)."""
         folder = _folder(name, out)
         if refresh or not (folder / "README.md").is_file():
             write_card(folder, *card_inputs(folder))
             typer.echo(f"rendered {folder / 'README.md'} and {folder / 'plots'}/", err=True)
+        if export is not None:
+            copied = export_card(folder, export)
+            typer.echo(f"exported {len(copied)} files to {export}")
+            return
         if html:
             from instructmix.data_cards.html import write_card_html
 
