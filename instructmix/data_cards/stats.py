@@ -268,30 +268,37 @@ def funnel_rows(funnel: list[dict]) -> list[dict[str, Any]]:
 
 
 def samples(
-    tables: dict[str, pa.Table], per_source: int = 1, max_chars: int = 600
+    tables: dict[str, pa.Table], per_source: int = 2, max_chars: int = 600
 ) -> list[dict[str, Any]]:
-    """A few rows per source (the smallest ids: stable across rebuilds), text cut to max_chars."""
+    """Up to `per_source` rows per source, each from a different task: the smallest id per
+    task, smallest first (stable across rebuilds). Text is cut to `max_chars` per turn."""
     split = "train" if "train" in tables else next(iter(tables), None)
     if split is None:
         return []
     table = tables[split]
     frame = pl.DataFrame(
-        {"i": range(table.num_rows), "id": table.column("id"), "source": table.column("source")}
+        {
+            "i": range(table.num_rows),
+            "id": table.column("id").to_pylist(),
+            "source": table.column("source").to_pylist(),
+            "task": table.column("task").to_pylist(),
+        }
     )
-    picked = frame.sort("id").group_by("source", maintain_order=True).head(per_source)
-    messages = conversations(table)
+    firsts = frame.sort("id").group_by("source", "task", maintain_order=True).head(1)
+    picked = firsts.group_by("source", maintain_order=True).head(per_source).sort("source", "id")
+    chosen = table.take(pa.array(picked["i"].to_list(), pa.int64()))
     rows = []
-    for i in sorted(picked["i"].to_list(), key=lambda i: (table["source"][i].as_py(), i)):
-        row = {c: table.column(c)[i].as_py() for c in ("id", "source", "task", "category")}
+    for index, messages in enumerate(conversations(chosen)):
+        row = {c: chosen.column(c)[index].as_py() for c in ("id", "source", "task", "category")}
         row["messages"] = [
             {
                 "role": m["role"],
                 "content": m["content"][:max_chars],
                 "cut": len(m["content"]) > max_chars,
             }
-            for m in messages[i]
+            for m in messages
         ]
-        row["meta"] = json.loads(table.column("meta")[i].as_py() or "{}")
+        row["meta"] = json.loads(chosen.column("meta")[index].as_py() or "{}")
         rows.append(row)
     return rows
 
