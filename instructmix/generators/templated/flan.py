@@ -31,7 +31,7 @@ COT_TRIGGERS: tuple[str, ...] = (
     "Explain your reasoning first, then answer.",
     "Give the rationale before the final answer.",
 )
-EXEMPLAR_TRIES_PER_SHOT = 4
+EXEMPLAR_TRIES_PER_SHOT = 8
 
 
 @dataclass(frozen=True)
