@@ -1,0 +1,107 @@
+"""`instructmix sources` (every source and its template count) and `instructmix preview`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from instructmix.generators import existing
+from instructmix.generators.templated import generator as templated
+from instructmix.generators.templated.tasks import TASKS
+from instructmix.generators.templated.templates import TemplateError, load_template_set
+from instructmix.instances import InstructmixError
+from instructmix.instances.context import StageContext
+
+MIRROR_OPTION = typer.Option(
+    None,
+    "--mirror",
+    envvar="INSTRUCTMIX_MIRROR",
+    help="local mirror of the public data (default: $INSTRUCTMIX_MIRROR; none: the Hub)",
+)
+
+
+def template_count(task: str, mirror: Path | None) -> int | None:
+    """Templates a task has (None when its promptsource sets need a mirror that is absent)."""
+    try:
+        return sum(len(load_template_set(name, mirror)) for name in TASKS[task].template_sets)
+    except TemplateError:
+        return None
+
+
+def source_table(mirror: Path | None) -> Table:
+    """A table of every source: templated tasks (with template counts) and existing sets."""
+    table = Table(title="instructmix sources")
+    for column in ("source", "kind", "category", "templates", "template sets", "hub id", "file"):
+        table.add_column(column, overflow="fold")
+    for name, task in TASKS.items():
+        count = template_count(name, mirror)
+        present = (
+            "" if mirror is None else (" ✓" if task.source.mirror_file(mirror).is_file() else " ✗")
+        )
+        table.add_row(
+            name,
+            "templated",
+            task.category,
+            "?" if count is None else str(count),
+            ", ".join(task.template_sets),
+            task.source.hub_id if task.hub_loadable else "(mirror only)",
+            task.source.mirror_path + present,
+        )
+    for name, (public, _origin, category) in existing.DATASETS.items():
+        table.add_row(name, "existing", category, "0", "-", public.hub_id, public.mirror_path)
+    return table
+
+
+def _show(console: Console, row: dict, number: int) -> None:
+    meta = json.loads(row["meta"])
+    console.rule(
+        f"[bold]{number}. {row['template']}[/]  ({row['category']}, row {meta.get('row')})"
+    )
+    for message in row["messages"]:
+        console.print(f"[bold cyan]{message['role']}:[/]")
+        console.print(message["content"], markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `sources` and `preview` to `app`."""
+
+    @app.command()
+    def sources(mirror: Path | None = MIRROR_OPTION) -> None:
+        """List every source with its category and template count."""
+        Console().print(source_table(mirror))
+
+    @app.command()
+    def preview(
+        source: str = typer.Argument(..., help="a source name from `instructmix sources`"),
+        n: int = typer.Option(5, "--n", min=1, max=1000, help="instances to print"),
+        variant: list[str] = typer.Option(
+            ["zs_noopt"], "--variant", help="zs_opt, zs_noopt, fs or cot (repeatable)"
+        ),
+        k: int = typer.Option(3, "--k", min=1, max=16, help="exemplars for the fs variant"),
+        seed: int = typer.Option(0, "--seed", help="sampling seed"),
+        mirror: Path | None = MIRROR_OPTION,
+    ) -> None:
+        """Print N rendered instances of SOURCE (one random template per row)."""
+        ctx = StageContext(mirror=mirror, seed=seed)
+        if source in TASKS:
+            config = templated.Config(
+                tasks=[source], variants=variant, k=k, max_rows_per_task=4 * n
+            )
+            result = templated.generate(config, ctx)
+        elif source in existing.DATASETS:
+            result = existing.generate(existing.Config(dataset=source), ctx)
+        else:
+            known = ", ".join([*TASKS, *existing.DATASETS])
+            raise InstructmixError(f"unknown source {source!r}; known sources: {known}")
+        console = Console()
+        for number, row in enumerate(result.kept.slice(0, n).to_pylist(), start=1):
+            _show(console, row, number)
+        report = result.report
+        console.print(
+            f"[dim]{report.rows_out} of {report.rows_in} rendered from the sampled rows; "
+            f"dropped: {report.dropped_by_reason or 'none'}[/]"
+        )
