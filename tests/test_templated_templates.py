@@ -135,6 +135,6 @@ def test_every_mirrored_template_renders_somewhere(mirror: Path) -> None:
             assert all(o.prompt and o.target for o in outcomes)
             pairs += len(rows[name])
             rendered += len(outcomes)
-    # The 59 misses are conditional templates skipping rows (trec's per-class templates, COPA's
-    # cause/effect pairs, SQuAD v2's answerable-only templates).
+    # The 59 misses are conditional templates skipping rows they do not apply to (e.g. trec's
+    # per-class templates, COPA's cause-only and effect-only templates).
     assert (pairs, rendered) == (637, 578)
