@@ -15,6 +15,7 @@ from instructmix.generators.templated.generator import (
     generate,
     inputs,
     licenses,
+    render_row,
     task_templates,
 )
 from instructmix.generators.templated.render import Rendered, RenderFailure, render
@@ -124,6 +125,15 @@ def test_few_shot_never_leaks_the_target_row(ctx: StageContext) -> None:
         # The prompt is exactly the declared exemplars, then the row: nothing else leaks in.
         assert instance["messages"][0]["content"] == "\n\n".join([*blocks, own.prompt])
         assert instance["messages"][1]["content"] == own.target
+
+
+def test_rows_without_gold_label_are_rejected(ctx: StageContext) -> None:
+    template = task_templates(TASKS["rte"], MIRROR, False)[0]
+    row = {"sentence1": "a", "sentence2": "b", "premise": "a", "hypothesis": "b", "label": -1}
+    with pytest.raises(RenderFailure) as failure:
+        render_row(template, row, random.Random(0))
+    assert failure.value.reason == "unlabelled_row"
+    assert render_row(template, {**row, "label": 0}, random.Random(0)).target
 
 
 def test_pick_exemplars_skips_the_row_and_its_duplicates() -> None:

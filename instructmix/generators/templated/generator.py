@@ -9,9 +9,10 @@ task, `category` its T0 cluster, `template` `<set>/<template name>#<variant>`, `
 template arguments (the raw row), answer choices, template id and exemplar rows.
 
 Reject reasons: those of `render.py` (`empty_render`, `undefined_value`, `unsafe_template`,
-...) and of `flan.py` (`no_exemplars`, `empty_rationale`). `Report.extras` has per template
-rows rendered and failed (`render`), the share per template set (`render_share`), the
-tasks x templates x variants table (`templates`) and per task row counts (`tasks`).
+...), of `flan.py` (`no_exemplars`, `empty_rationale`) and `unlabelled_row` (label -1).
+`Report.extras` has per template rows rendered and failed (`render`), the share per template
+set (`render_share`), the tasks x templates x variants table (`templates`) and per task row
+counts (`tasks`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from instructmix.instances.context import StageContext
 from instructmix.instances.rejected import split_rows
 
 STAGE = "generate"
+UNLABELLED_ROW = "unlabelled_row"
 PROMPTSOURCE_LICENSE = "apache-2.0"
 TaskName = Literal[tuple(TASKS)]  # type: ignore[valid-type]
 
@@ -112,6 +114,14 @@ def task_templates(task: TaskSpec, mirror: Path | None, original_only: bool) -> 
     if original_only:
         templates = [t for t in templates if t.metadata.original_task is not False]
     return templates
+
+
+def render_row(template: Template, row: dict[str, Any], rng: random.Random) -> Rendered:
+    """Render `template` on `row`, refusing rows without a gold label (label -1)."""
+    label = row.get("label")
+    if isinstance(label, int) and label < 0:  # GLUE/SNLI test rows: -1 means no gold label
+        raise RenderFailure(UNLABELLED_ROW, f"label is {label}: the row has no gold label")
+    return render(template, row, rng)
 
 
 def _variant_text(
@@ -201,14 +211,14 @@ def _instance(
     }
     reason = None
     try:
-        rendered = render(template, row, rng)
+        rendered = render_row(template, row, rng)
 
         def exemplars() -> list[tuple[int, Rendered]]:
             shot_rng = random.Random(derive_seed(seed, task.name, index, template.id, "shots"))
 
             def render_other(other: int) -> Rendered:
                 other_rng = random.Random(derive_seed(seed, task.name, other, template.id))
-                return render(template, rows[other], other_rng)
+                return render_row(template, rows[other], other_rng)
 
             return flan.pick_exemplars(
                 index, rendered.prompt, len(rows), config.k, shot_rng, render_other
