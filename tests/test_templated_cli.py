@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import os
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from instructmix.generators.registry import run_generator
 from instructmix.generators.templated.tasks import T0_HELD_OUT
 from instructmix.instances.context import StageContext
 from instructmix.mixtures.recipe import load_recipe
-
-MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
-
-
-@pytest.fixture
-def mirror() -> Path:
-    if not (MIRROR / "nlp_raw").is_dir():
-        pytest.skip(f"no data mirror at {MIRROR}")
-    return MIRROR
 
 
 def test_sources_lists_every_source_with_template_counts(mirror: Path) -> None:

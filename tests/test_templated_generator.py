@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
@@ -24,14 +23,10 @@ from instructmix.instances import validate
 from instructmix.instances.context import StageContext
 from instructmix.instances.errors import SourceError
 
-MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
-
 
 @pytest.fixture
-def ctx() -> StageContext:
-    if not (MIRROR / "nlp_raw").is_dir():
-        pytest.skip(f"no data mirror at {MIRROR}")
-    return StageContext(mirror=MIRROR, seed=0)
+def ctx(mirror: Path) -> StageContext:
+    return StageContext(mirror=mirror, seed=0)
 
 
 def test_sst2_tsv_columns_are_mapped_explicitly(ctx: StageContext) -> None:
@@ -108,7 +103,7 @@ def test_few_shot_never_leaks_the_target_row(ctx: StageContext) -> None:
     templates = {
         t.key: t
         for name in ("sst2", "openbookqa")
-        for t in task_templates(TASKS[name], MIRROR, False)
+        for t in task_templates(TASKS[name], ctx.mirror, False)
     }
     for instance in result.kept.to_pylist():
         meta = json.loads(instance["meta"])
@@ -128,7 +123,7 @@ def test_few_shot_never_leaks_the_target_row(ctx: StageContext) -> None:
 
 
 def test_rows_without_gold_label_are_rejected(ctx: StageContext) -> None:
-    template = task_templates(TASKS["rte"], MIRROR, False)[0]
+    template = task_templates(TASKS["rte"], ctx.mirror, False)[0]
     row = {"sentence1": "a", "sentence2": "b", "premise": "a", "hypothesis": "b", "label": -1}
     with pytest.raises(RenderFailure) as failure:
         render_row(template, row, random.Random(0))

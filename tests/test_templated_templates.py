@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -16,8 +15,6 @@ from instructmix.generators.templated.templates import (
     project_sets,
     promptsource_sets,
 )
-
-MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
 
 TEMPLATES_YAML = """\
 dataset: demo
@@ -43,13 +40,6 @@ templates:
     name: plain
     reference: ''
 """
-
-
-@pytest.fixture
-def mirror() -> Path:
-    if not (MIRROR / "promptsource").is_dir():
-        pytest.skip(f"no data mirror at {MIRROR}")
-    return MIRROR
 
 
 def test_all_311_mirrored_templates_parse(mirror: Path) -> None:

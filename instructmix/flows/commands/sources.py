@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from instructmix.flows.settings import resolve_mirror
 from instructmix.generators import existing
 from instructmix.generators.templated import generator as templated
 from instructmix.generators.templated.tasks import TASKS
@@ -17,10 +18,7 @@ from instructmix.instances import InstructmixError
 from instructmix.instances.context import StageContext
 
 MIRROR_OPTION = typer.Option(
-    None,
-    "--mirror",
-    envvar="INSTRUCTMIX_MIRROR",
-    help="local mirror of the public data (default: $INSTRUCTMIX_MIRROR; none: the Hub)",
+    None, "--mirror", help="local mirror of the public data (default: $INSTRUCTMIX_MIRROR)"
 )
 
 
@@ -70,9 +68,9 @@ def register(app: typer.Typer) -> None:
     """Add `sources` and `preview` to `app`."""
 
     @app.command()
-    def sources(mirror: Path | None = MIRROR_OPTION) -> None:
+    def sources(mirror: str | None = MIRROR_OPTION) -> None:
         """List every source with its category and template count."""
-        Console().print(source_table(mirror))
+        Console().print(source_table(resolve_mirror(mirror)))
 
     @app.command()
     def preview(
@@ -83,10 +81,10 @@ def register(app: typer.Typer) -> None:
         ),
         k: int = typer.Option(3, "--k", min=1, max=16, help="exemplars for the fs variant"),
         seed: int = typer.Option(0, "--seed", help="sampling seed"),
-        mirror: Path | None = MIRROR_OPTION,
+        mirror: str | None = MIRROR_OPTION,
     ) -> None:
         """Print N rendered instances of SOURCE (one random template per row)."""
-        ctx = StageContext(mirror=mirror, seed=seed)
+        ctx = StageContext(mirror=resolve_mirror(mirror), seed=seed)
         if source in TASKS:
             config = templated.Config(
                 tasks=[source], variants=variant, k=k, max_rows_per_task=4 * n

@@ -9,6 +9,7 @@ Mirror rows are brought to the Hub schema here, so the same templates render bot
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -362,8 +363,24 @@ def load_task_rows(task: TaskSpec, mirror: Path | None) -> list[dict[str, Any]]:
     """The rows of `task` in the Hub schema its templates expect, from the mirror or the Hub.
 
     Mirror rows are renamed (`source.columns`), reshaped and typed; aliases are added to both.
-    Raises `SourceError` naming the file, row and field on malformed data.
+    Mirror files are parsed once per process (keyed by path, size and mtime); the row dicts are
+    shared, so callers must not change them. Raises `SourceError` naming the file, row and
+    field on malformed data.
     """
+    if mirror is not None:
+        path = task.source.mirror_file(mirror)
+        if path.is_file():
+            stat = path.stat()
+            return list(_cached_rows(task.name, Path(mirror), stat.st_size, stat.st_mtime_ns))
+    return _read_task_rows(task, mirror)
+
+
+@lru_cache(maxsize=32)
+def _cached_rows(name: str, mirror: Path, size: int, mtime_ns: int) -> tuple[dict[str, Any], ...]:
+    return tuple(_read_task_rows(TASKS[name], mirror))
+
+
+def _read_task_rows(task: TaskSpec, mirror: Path | None) -> list[dict[str, Any]]:
     if mirror is None and not task.hub_loadable:
         raise SourceError(
             f"task {task.name!r} is read only from a local mirror ({task.source.mirror_path}); "
