@@ -128,3 +128,15 @@ def test_every_mirrored_template_renders_somewhere(mirror: Path) -> None:
     # The 59 misses are conditional templates skipping rows they do not apply to (e.g. trec's
     # per-class templates, COPA's cause-only and effect-only templates).
     assert (pairs, rendered) == (637, 578)
+
+
+def test_without_a_mirror_an_installed_promptsource_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "promptsource" / "templates" / "demo"
+    folder.mkdir(parents=True)
+    (tmp_path / "promptsource" / "__init__.py").write_text("raise ImportError('not imported')\n")
+    (folder / "templates.yaml").write_text(TEMPLATES_YAML, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert [t.name for t in load_template_set("demo", None)] == ["plain", "with choices"]
+    assert set(promptsource_sets(None)) == {"demo"}

@@ -12,6 +12,7 @@ The project's own templates (for tasks promptsource has none for) live beside th
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -131,11 +132,30 @@ def load_template_file(path: Path, template_set: str) -> tuple[Template, ...]:
     return parse_templates(read_yaml(path), template_set, str(path))
 
 
-def promptsource_sets(mirror: Path) -> dict[str, Path]:
-    """Every promptsource template set in the mirror: 'glue/sst2' -> its templates.yaml."""
-    root = Path(mirror) / PROMPTSOURCE_DIR
-    if not root.is_dir():
-        raise TemplateError(f"{root}: no promptsource templates folder in the mirror")
+def promptsource_root(mirror: Path | None) -> Path:
+    """The folder of promptsource's template sets: the mirror's, else an installed promptsource.
+
+    The installed package is located without importing it.
+    """
+    if mirror is not None:
+        root = Path(mirror) / PROMPTSOURCE_DIR
+        if not root.is_dir():
+            raise TemplateError(f"{root}: no promptsource templates folder in the mirror")
+        return root
+    spec = importlib.util.find_spec("promptsource")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            if (Path(location) / "templates").is_dir():
+                return Path(location) / "templates"
+    raise TemplateError(
+        "promptsource templates are read from a local mirror (set INSTRUCTMIX_MIRROR or "
+        "--mirror) or from an installed promptsource package; neither was found"
+    )
+
+
+def promptsource_sets(mirror: Path | None) -> dict[str, Path]:
+    """Every promptsource template set: 'glue/sst2' -> its templates.yaml."""
+    root = promptsource_root(mirror)
     return {
         path.parent.relative_to(root).as_posix(): path
         for path in sorted(root.rglob("templates.yaml"))
@@ -152,12 +172,7 @@ def template_set_path(template_set: str, mirror: Path | None) -> Path:
     if template_set.startswith(PROJECT_PREFIX):
         path = PROJECT_DIR / f"{template_set.removeprefix(PROJECT_PREFIX)}.yaml"
     else:
-        if mirror is None:
-            raise TemplateError(
-                f"template set {template_set!r} is read from the promptsource templates of a "
-                "local mirror; set INSTRUCTMIX_MIRROR (or --mirror)"
-            )
-        path = Path(mirror) / PROMPTSOURCE_DIR / template_set / "templates.yaml"
+        path = promptsource_root(mirror) / template_set / "templates.yaml"
     if not path.is_file():
         raise TemplateError(f"{path}: template set {template_set!r} not found")
     return path
