@@ -20,7 +20,10 @@ def test_sources_lists_every_source_with_template_counts(mirror: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = {line.split("│")[1].strip(): line for line in result.output.splitlines() if "│" in line}
     assert "│ 5 " in lines["sst2"] and "│ 15 " in lines["rte"] and "│ 30 " in lines["mnli_matched"]
-    assert "│ 3 " in lines["cot_gsm8k"] and "existing" in lines["lima"]
+    assert "│ 3 " in lines["cot_gsm8k"] and "existing set" in lines["lima"]
+    assert all(
+        line.rstrip("│ ").endswith("yes") for name, line in lines.items() if name != "source"
+    )
 
 
 def test_preview_prints_rendered_instances(mirror: Path) -> None:

@@ -16,6 +16,7 @@ from instructmix.generators.templated.tasks import TASKS
 from instructmix.generators.templated.templates import TemplateError, load_template_set
 from instructmix.instances import InstructmixError
 from instructmix.instances.context import StageContext
+from instructmix.instances.sources import PublicSource
 
 MIRROR_OPTION = typer.Option(
     None, "--mirror", help="local mirror of the public data (default: $INSTRUCTMIX_MIRROR)"
@@ -31,26 +32,29 @@ def template_count(task: str, mirror: Path | None) -> int | None:
 
 
 def source_table(mirror: Path | None) -> Table:
-    """A table of every source: templated tasks (with template counts) and existing sets."""
+    """A table of every source: templated tasks (with template counts) and existing sets.
+
+    The last column says whether the source's file is in the mirror (blank without a mirror).
+    """
     table = Table(title="instructmix sources")
-    for column in ("source", "kind", "category", "templates", "template sets", "hub id", "file"):
+    for column in ("source", "category", "templates", "template sets", "hub id", "mirror"):
         table.add_column(column, overflow="fold")
+
+    def present(public: PublicSource) -> str:
+        return "" if mirror is None else ("yes" if public.mirror_file(mirror).is_file() else "no")
+
     for name, task in TASKS.items():
         count = template_count(name, mirror)
-        present = (
-            "" if mirror is None else (" ✓" if task.source.mirror_file(mirror).is_file() else " ✗")
-        )
         table.add_row(
             name,
-            "templated",
             task.category,
             "?" if count is None else str(count),
             ", ".join(task.template_sets),
             task.source.hub_id if task.hub_loadable else "(mirror only)",
-            task.source.mirror_path + present,
+            present(task.source),
         )
     for name, (public, _origin, category) in existing.DATASETS.items():
-        table.add_row(name, "existing", category, "0", "-", public.hub_id, public.mirror_path)
+        table.add_row(name, category, "0", "(existing set)", public.hub_id, present(public))
     return table
 
 
