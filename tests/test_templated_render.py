@@ -30,12 +30,22 @@ def _reason(jinja: str, row: dict, answer_choices: str | None = None) -> str:
         "{{ text.__len__() }} ||| x",
         "{% set _ = items.append(4) %}{{ items }} ||| x",
         "{{ lipsum.__globals__['os'] }} ||| x",
+        "{{ 'x' * 10**9 }} ||| x",
+        "{{ ['x'] * 2000000 }} ||| x",
+        "{{ 10 ** 100000 }} ||| x",
     ],
 )
 def test_sandbox_refuses_attribute_access_escapes(jinja: str) -> None:
     row = {"text": "hi", "items": [1, 2, 3]}
     assert _reason(jinja, row) == rendering.UNSAFE_TEMPLATE
     assert row == {"text": "hi", "items": [1, 2, 3]}  # the row is never changed
+
+
+def test_bounded_arithmetic_still_works() -> None:
+    rendered = render(
+        _template("{{ '-' * 3 }}{{ 2 ** 10 }}{{ 3 * 4 }} ||| {{ [1] * 2 }}"), {}, random.Random(0)
+    )
+    assert (rendered.prompt, rendered.target) == ("---102412", "[1, 1]")
 
 
 def test_no_file_system_access() -> None:

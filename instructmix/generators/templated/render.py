@@ -3,7 +3,8 @@
 Templates are data: they are rendered with `ImmutableSandboxedEnvironment`, which refuses
 access to Python internals (`__class__`, `__globals__`, ...), calls of unsafe callables and
 in-place changes of the row (`list.append`), and has no loader, so a template reaches neither
-the file system nor the network. Missing fields raise instead of rendering as blanks.
+the file system nor the network. `*` and `**` are also bounded (no `'x' * 10**9`). Missing
+fields raise instead of rendering as blanks.
 
 What the promptsource templates use is supported: `answer_choices` (a Jinja body split on
 `|||`), the `choice` filter (a random pick, seeded per row), `zip` and `range`, and Jinja's
@@ -42,6 +43,8 @@ EMPTY_RENDER = "empty_render"
 # Stands in for a `|||` that occurs in the data, so only the template's own separators split.
 _PROTECTED = "\ue000\ue001\ue000"
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
+MAX_RESULT = 1_000_000
+MAX_EXPONENT = 64
 _RNG: contextvars.ContextVar[random.Random] = contextvars.ContextVar("template_rng")
 
 
@@ -71,8 +74,26 @@ def _choice(items: Any) -> Any:
     return _RNG.get().choice(items)
 
 
+class _TemplateSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, also refusing `*` and `**` whose result would be huge (memory bombs)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Apply a binary operator; refuse `'x' * 10**9` style results over `MAX_RESULT`."""
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is above the limit {MAX_EXPONENT}")
+            return left**right
+        for sequence, count in ((left, right), (right, left)):
+            repeats = isinstance(sequence, str | list | tuple) and isinstance(count, int)
+            if repeats and len(sequence) * count > MAX_RESULT:
+                raise SecurityError(f"repeating a sequence beyond {MAX_RESULT:,} items")
+        return left * right
+
+
 def _make_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = _TemplateSandbox(
         undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
     )
     env.filters["choice"] = _choice
@@ -123,6 +144,8 @@ def render_text(source: str, variables: dict[str, Any], rng: random.Random) -> s
     except TemplateSyntaxError as error:
         raise RenderFailure(TEMPLATE_SYNTAX, f"line {error.lineno}: {error.message}") from None
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
+        raise RenderFailure(RENDER_ERROR, f"{type(error).__name__}: {error}") from None
+    except jinja2.TemplateError as error:
         raise RenderFailure(RENDER_ERROR, f"{type(error).__name__}: {error}") from None
     finally:
         _RNG.reset(token)
