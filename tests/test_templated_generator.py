@@ -174,3 +174,23 @@ def test_inputs_licenses_and_hub_only_errors(ctx: StageContext) -> None:
     assert licenses(config) == ["apache-2.0", "unknown"]
     with pytest.raises(SourceError, match="only from a local mirror"):
         load_task_rows(TASKS["cot_aqua"], None)
+
+
+def test_malformed_mirror_rows_name_file_row_and_field(tmp_path: Path) -> None:
+    ag = tmp_path / "nlp_raw" / "ag_news" / "dev.tsv"
+    ag.parent.mkdir(parents=True)
+    ag.write_text("Stocks rose.\tBusiness\nA goal.\tFootball\n", encoding="utf-8")
+    with pytest.raises(
+        SourceError, match=r"dev\.tsv: row 1 \(counting from 0\), field 'label': expected one of"
+    ):
+        load_task_rows(TASKS["ag_news"], tmp_path)
+    sst = tmp_path / "nlp_raw" / "sst2" / "train.tsv"
+    sst.parent.mkdir(parents=True)
+    sst.write_text("label\tcontent\n1\tgood\npositive\tfine\n", encoding="utf-8")
+    with pytest.raises(
+        SourceError,
+        match=r"train\.tsv: row 1 \(counting from 0\), field 'label': expected an integer",
+    ):
+        load_task_rows(TASKS["sst2"], tmp_path)
+    with pytest.raises(SourceError, match=r"rte/train\.tsv: file not found"):
+        generate(Config(tasks=["rte"]), StageContext(mirror=tmp_path))

@@ -391,7 +391,11 @@ def _read_task_rows(task: TaskSpec, mirror: Path | None) -> list[dict[str, Any]]
     where = str(task.source.mirror_file(mirror)) if mirror is not None else task.source.hub_id
     typed = []
     for index, row in enumerate(rows):
-        row = _typed(task, row, f"{where}: row {index}") if mirror is not None else dict(row)
+        row = (
+            _typed(task, row, f"{where}: row {index} (counting from 0)")
+            if mirror is not None
+            else dict(row)
+        )
         for alias, column in task.aliases.items():
             row.setdefault(alias, row.get(column))
         typed.append(row)
