@@ -8,13 +8,13 @@ Mirror rows are brought to the Hub schema here, so the same templates render bot
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from instructmix.generators.templated.rows import RESHAPE_LABEL_TEXT, Reshape, reshape, typed
 from instructmix.instances.errors import SourceError
 from instructmix.instances.sources import PublicSource, load_rows
 
@@ -35,8 +35,6 @@ Category = Literal[
     "cot_reasoning",
 ]
 T0_HELD_OUT: tuple[str, ...] = ("nli", "coreference", "sentence_completion", "word_sense")
-
-Reshape = Literal["none", "squad", "openbookqa", "label_space_text", "flan_cot"]
 
 
 class TaskSpec(BaseModel):
@@ -271,94 +269,6 @@ def get_task(name: str) -> TaskSpec:
     return TASKS[name]
 
 
-def _squad_rows(raw: list[dict]) -> list[dict]:
-    rows = []
-    for article in raw:
-        for paragraph in article.get("paragraphs", []):
-            for qa in paragraph.get("qas", []):
-                answers = qa.get("answers") or []
-                rows.append(
-                    {
-                        "id": qa["id"],
-                        "title": article.get("title", ""),
-                        "context": paragraph["context"],
-                        "question": qa["question"],
-                        "answers": {
-                            "text": [a["text"] for a in answers],
-                            "answer_start": [a["answer_start"] for a in answers],
-                        },
-                    }
-                )
-    return rows
-
-
-def _openbookqa_row(row: dict) -> dict:
-    question = row["question"]
-    return {
-        "id": row["id"],
-        "question_stem": question["stem"],
-        "choices": {
-            "text": [c["text"] for c in question["choices"]],
-            "label": [c["label"] for c in question["choices"]],
-        },
-        "answerKey": row["answerKey"],
-    }
-
-
-def _unquote(text: str) -> str:
-    """Undo CSV-style quoting of one field (outer quotes, doubled inner quotes)."""
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1].replace('""', '"')
-    return text
-
-
-def _label_space_text(row: dict) -> dict:
-    label, _, text = row["text"].partition(" ")
-    return {"text": _unquote(text.strip()).replace("\\n", "\n"), "label": label}
-
-
-_ESCAPED_NEWLINE = re.compile(r"\\n")
-
-
-def _flan_cot_row(row: dict) -> dict:
-    return {key: _ESCAPED_NEWLINE.sub("\n", value).strip() for key, value in row.items()}
-
-
-def _reshape(task: TaskSpec, raw: list[dict]) -> list[dict]:
-    if task.reshape == "squad":
-        return _squad_rows(raw)
-    if task.reshape == "openbookqa":
-        return [_openbookqa_row(row) for row in raw]
-    if task.reshape == "label_space_text":
-        return [_label_space_text(row) for row in raw]
-    if task.reshape == "flan_cot":
-        return [_flan_cot_row(row) for row in raw]
-    return raw
-
-
-def _typed(task: TaskSpec, row: dict, where: str) -> dict:
-    row = dict(row)
-    if task.csv_quoted:
-        row = {k: _unquote(v) if isinstance(v, str) else v for k, v in row.items()}
-    if task.label_names is not None and isinstance(row.get("label"), str):
-        if row["label"] not in task.label_names:
-            raise SourceError(
-                f"{where}, field 'label': expected one of {list(task.label_names)}, "
-                f"got {row['label']!r}"
-            )
-        row["label"] = task.label_names.index(row["label"])
-    for column in task.int_columns + (("label",) if task.reshape == "label_space_text" else ()):
-        value = row.get(column)
-        if isinstance(value, str):
-            try:
-                row[column] = int(value)
-            except ValueError:
-                raise SourceError(
-                    f"{where}, field {column!r}: expected an integer, got {value!r}"
-                ) from None
-    return row
-
-
 def load_task_rows(task: TaskSpec, mirror: Path | None) -> list[dict[str, Any]]:
     """The rows of `task` in the Hub schema its templates expect, from the mirror or the Hub.
 
@@ -387,19 +297,26 @@ def _read_task_rows(task: TaskSpec, mirror: Path | None) -> list[dict[str, Any]]
             "set INSTRUCTMIX_MIRROR (or --mirror)"
         )
     raw = load_rows(task.source, mirror)
-    rows = _reshape(task, raw) if mirror is not None else raw
+    if mirror is not None:
+        raw = reshape(task.reshape, raw, str(task.source.mirror_file(mirror)))
     where = str(task.source.mirror_file(mirror)) if mirror is not None else task.source.hub_id
-    typed = []
-    for index, row in enumerate(rows):
-        row = (
-            _typed(task, row, f"{where}: row {index} (counting from 0)")
-            if mirror is not None
-            else dict(row)
-        )
+    out = []
+    for index, row in enumerate(raw):
+        if mirror is not None:
+            row = typed(
+                row,
+                label_names=task.label_names,
+                int_columns=task.int_columns
+                + (("label",) if task.reshape == RESHAPE_LABEL_TEXT else ()),
+                csv_quoted=task.csv_quoted,
+                where=f"{where}: row {index} (counting from 0)",
+            )
+        else:
+            row = dict(row)
         for alias, column in task.aliases.items():
             row.setdefault(alias, row.get(column))
-        typed.append(row)
-    return typed
+        out.append(row)
+    return out
 
 
 def task_files(task: TaskSpec, mirror: Path) -> list[Path]:
