@@ -194,3 +194,27 @@ def test_malformed_mirror_rows_name_file_row_and_field(tmp_path: Path) -> None:
         load_task_rows(TASKS["sst2"], tmp_path)
     with pytest.raises(SourceError, match=r"rte/train\.tsv: file not found"):
         generate(Config(tasks=["rte"]), StageContext(mirror=tmp_path))
+
+
+def test_hub_rows_skip_the_mirror_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    from instructmix.instances import sources
+
+    hub_row = {"sentence1": '"Quoted" text', "sentence2": "b", "label": 1, "idx": 0}
+    asked = []
+
+    def fake_hub(source):  # stands in for datasets.load_dataset: no network in tests
+        asked.append((source.hub_id, source.hub_config, source.hub_split))
+        return [dict(hub_row)]
+
+    monkeypatch.setattr(sources, "load_hub_rows", fake_hub)
+    rows = load_task_rows(TASKS["rte"], None)
+    assert asked == [("nyu-mll/glue", "rte", "train")]
+    assert rows == [{**hub_row, "premise": '"Quoted" text', "hypothesis": "b"}]
+
+
+def test_original_task_only(ctx: StageContext) -> None:
+    config = Config(tasks=["imdb"], templates="all", original_task_only=True, max_rows_per_task=2)
+    result = generate(config, ctx)
+    metas = [json.loads(m) for m in result.kept.column("meta").to_pylist()]
+    assert metas and all(meta["original_task"] is not False for meta in metas)
+    assert result.report.extras["tasks"]["imdb"]["templates"] < 11
