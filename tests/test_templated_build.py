@@ -54,7 +54,9 @@ def test_funnel_carries_the_tasks_templates_variants_table(built) -> None:
     funnel = json.loads((folder / "funnel.json").read_text())
     generate = next(stage for stage in funnel if stage["stage"].startswith("generate:"))
     table = generate["extras"]["templates"]
-    assert {"task", "category", "template", "variant", "rendered", "failed"} == set(table[0])
+    assert {"task", "category", "template", "template_set", "variant", "rendered", "failed"} == set(
+        table[0]
+    )
     assert sum(row["rendered"] for row in table) == generate["rows_out"]
     assert sum(row["failed"] for row in table) == generate["rows_in"] - generate["rows_out"]
     manifest = json.loads((folder / "manifest.json").read_text())

@@ -26,6 +26,16 @@ def test_sources_lists_every_source_with_template_counts(mirror: Path) -> None:
     )
 
 
+def test_sources_check_reports_render_shares(mirror: Path) -> None:
+    args = ["sources", "--mirror", str(mirror), "--check", "40"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = {line.split("│")[1].strip(): line for line in result.output.splitlines() if "│" in line}
+    assert "│ 480 " in lines["squad_v2"] and "85.8%" in lines["squad_v2"]
+    assert "empty_render: 68" in lines["squad_v2"]
+    assert "6680" in lines["total"] and "6612" in lines["total"]
+
+
 def test_preview_prints_rendered_instances(mirror: Path) -> None:
     args = ["preview", "sst2", "--n", "3", "--variant", "fs", "--k", "2", "--mirror", str(mirror)]
     result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -58,6 +59,35 @@ def source_table(mirror: Path | None) -> Table:
     return table
 
 
+def render_check_table(mirror: Path | None, rows: int, seed: int = 0) -> Table:
+    """Per template set: (template, row) pairs over `rows` rows per task, how many render."""
+    config = templated.Config(templates="all", max_rows_per_task=rows)
+    report = templated.generate(config, StageContext(mirror=mirror, seed=seed)).report
+    reasons: dict[str, Counter[str]] = {}
+    for entry in report.extras["render"].values():
+        reasons.setdefault(entry["template_set"], Counter()).update(entry["reasons"])
+    table = Table(title=f"templates rendered on {rows} rows per task")
+    for column in ("template set", "pairs", "rendered", "share", "failures by reason"):
+        table.add_column(column, overflow="fold")
+    for name, share in report.extras["render_share"].items():
+        failures = ", ".join(f"{r}: {n}" for r, n in sorted(reasons.get(name, {}).items()))
+        table.add_row(
+            name,
+            str(share["pairs"]),
+            str(share["rendered"]),
+            f"{100 * share['share']:.1f}%",
+            failures or "-",
+        )
+    table.add_row(
+        "total",
+        str(report.rows_in),
+        str(report.rows_out),
+        f"{100 * report.rows_out / max(1, report.rows_in):.1f}%",
+        "",
+    )
+    return table
+
+
 def _show(console: Console, row: dict, number: int) -> None:
     meta = json.loads(row["meta"])
     console.rule(
@@ -72,9 +102,18 @@ def register(app: typer.Typer) -> None:
     """Add `sources` and `preview` to `app`."""
 
     @app.command()
-    def sources(mirror: str | None = MIRROR_OPTION) -> None:
-        """List every source with its category and template count."""
-        Console().print(source_table(resolve_mirror(mirror)))
+    def sources(
+        mirror: str | None = MIRROR_OPTION,
+        check: int = typer.Option(
+            0, "--check", min=0, max=100_000, help="also render every template on N rows per task"
+        ),
+    ) -> None:
+        """List every source with its category and template count (--check N: render shares)."""
+        resolved = resolve_mirror(mirror)
+        console = Console()
+        console.print(source_table(resolved))
+        if check:
+            console.print(render_check_table(resolved, check))
 
     @app.command()
     def preview(

@@ -55,6 +55,7 @@ class RenderStats:
                 "task": task,
                 "category": self._categories[task],
                 "template": template,
+                "template_set": self._sets[template],
                 "variant": variant,
                 "rendered": self._rendered[(task, template, variant)],
                 "failed": sum(self._failed[(task, template, variant)].values()),
@@ -68,7 +69,14 @@ class RenderStats:
         for task, template, variant in self._keys():
             entry = out.setdefault(
                 f"{task}:{template}",
-                {"task": task, "template": template, "rendered": 0, "failed": 0, "reasons": {}},
+                {
+                    "task": task,
+                    "template": template,
+                    "template_set": self._sets[template],
+                    "rendered": 0,
+                    "failed": 0,
+                    "reasons": {},
+                },
             )
             failed = self._failed[(task, template, variant)]
             entry["rendered"] += self._rendered[(task, template, variant)]
