@@ -61,3 +61,17 @@ def test_funnel_carries_the_tasks_templates_variants_table(built) -> None:
     assert sum(row["failed"] for row in table) == generate["rows_in"] - generate["rows_out"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert any("promptsource/templates/glue/sst2" in path for path in manifest["inputs"])
+
+
+def test_flan_style_builds_with_every_variant(tmp_path, mirror) -> None:
+    data = load_recipe("flan-style").model_dump(mode="json", exclude_none=True)
+    data["sources"][0]["generator"]["max_rows_per_task"] = 12
+    recipe = parse_recipe(data)
+    result = build_into(recipe, StageContext(mirror=mirror, seed=recipe.seed), tmp_path)
+    rows = [r for table in result.splits.values() for r in table.to_pylist()]
+    variants = Counter(row["template"].rsplit("#", 1)[1] for row in rows)
+    assert set(variants) == {"zs_opt", "zs_noopt", "fs", "cot"}
+    assert all(
+        row["template"].startswith("project/cot_") for row in rows if "#cot" in row["template"]
+    )
+    assert not {row["category"] for row in rows} & set(T0_HELD_OUT)
