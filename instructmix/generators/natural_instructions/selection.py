@@ -111,8 +111,8 @@ def mirror_tasks(
 
     Every selected file is parsed and validated; a bad one raises `SourceError` naming it.
     """
-    labels = default_splits(mirror, required=_needs_split_lists(config))
     paths = available_tasks(mirror)
+    labels = default_splits(mirror, required=_needs_split_lists(config))
     names = candidate_names(config, mirror)
     parsed = []
     for name in tqdm(names, desc="natural_instructions tasks", disable=not show_progress):

@@ -135,7 +135,7 @@ class TaskFile(BaseModel):
     @model_validator(mode="after")
     def _has_instruction(self) -> TaskFile:
         if not self.definition_text and not self.prompt_text:
-            raise ValueError("a task needs a non-empty Definition (or a v1 Prompt)")
+            raise ValueError("field 'Definition' is empty and there is no v1 'Prompt'")
         return self
 
     @property
@@ -192,6 +192,8 @@ def parse_task_data(data: Any, name: str, where: str) -> TaskFile:
         got = got if len(got) <= 60 else got[:57] + "..."
         more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
         message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:
+            raise SourceError(f"{where}: {message}{more}") from error
         if first["type"] == "missing":
             raise SourceError(f"{where}: field '{_field_path(first)}' is missing{more}") from error
         raise SourceError(
