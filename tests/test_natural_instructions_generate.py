@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from instructmix.generators.natural_instructions import Config, generate, inputs, licenses
 from instructmix.generators.natural_instructions.hub import tasks_from_hub_rows
+from instructmix.generators.natural_instructions.licenses import license_id
 from instructmix.generators.natural_instructions.selection import split_file
 from instructmix.generators.natural_instructions.task_file import parse_task_file, read_task_list
 from instructmix.generators.registry import run_generator
@@ -63,6 +64,9 @@ def test_no_test_split_task_reaches_ni_default(mirror: Path) -> None:
     assert sum(extras["categories"].values()) == 2500
     assert extras["task_categories"][CAPITALS] == "Misc."
     assert extras["missing_components"] == {}
+    # SAMSum (CC BY-NC-ND 4.0) is a train task: the NonCommercial license must be visible
+    assert "cc-by-nc-nd-4.0" in extras["license_ids"]
+    assert extras["licenses"]["CC BY-NC-ND 4.0"] == ["task1572_samsum_summary"]
 
 
 def test_test_and_all_splits(ctx: StageContext) -> None:
@@ -153,6 +157,7 @@ def test_fields_of_rows(ctx: StageContext) -> None:
     )
     assert (row["category"], row["lang"], row["template"]) == ("Misc.", "en", "ni/def+pos2")
     assert row["meta"]["license"] == "Public Domain"
+    assert row["meta"]["license_ids"] == ["other"]
     assert row["messages"] == [
         {
             "role": "user",
@@ -281,3 +286,19 @@ def test_tiny_mirror_copy_of_one_real_file(tmp_path: Path, mirror: Path) -> None
     shutil.copy(source, root / "natural_instructions/tasks" / source.name)
     result = generate(Config(split="all", max_per_task=None), StageContext(mirror=root))
     assert result.kept.num_rows == 231
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("CC BY-NC-ND 4.0", "cc-by-nc-nd-4.0"),
+        ("CC BY-SA 3.0", "cc-by-sa-3.0"),
+        ("cc by 4.0", "cc-by-4.0"),
+        ("Apache", "apache-2.0"),
+        ("MIT", "mit"),
+        ("Unknown", "unknown"),
+        ("RACE license", "other"),
+    ],
+)
+def test_license_ids(name: str, expected: str) -> None:
+    assert license_id(name) == expected

@@ -36,6 +36,7 @@ from instructmix.generators.natural_instructions.encodings import (
     shows_examples,
 )
 from instructmix.generators.natural_instructions.languages import iso_code
+from instructmix.generators.natural_instructions.licenses import license_id
 from instructmix.generators.natural_instructions.task_file import Instance, TaskFile
 from instructmix.instances import SourceError, StageResult, make_instance, make_table
 from instructmix.instances.context import StageContext
@@ -166,6 +167,7 @@ def _task_rows(
         meta: dict[str, Any] = {
             "instance_id": instance.id,
             "license": task.license,
+            "license_ids": sorted({license_id(name) for name in task.instance_license}),
             "split": split_of,
             "categories": task.categories,
             "domains": task.domains,
@@ -227,6 +229,10 @@ def _extras(
         "instances_over_cap": available - len(rows),
         "missing_components": {key: sorted(value) for key, value in sorted(missing.items())},
         "licenses": dict(sorted(licenses.items())),
+        "license_ids": sorted(
+            {license_id(name) for task in tasks for name in task.instance_license}
+            | {DEFINITIONS_LICENSE}
+        ),
     }
 
 
