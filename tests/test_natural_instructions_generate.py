@@ -243,6 +243,16 @@ def test_bad_task_file_fails_naming_file_and_field(tmp_path: Path) -> None:
 def test_unknown_task_and_missing_mirror(tmp_path: Path, ctx: StageContext) -> None:
     with pytest.raises(SourceError, match="no task file for"):
         generate(Config(tasks=["task0_nope"]), ctx)
+    with pytest.raises(SourceError, match=r"not in the official train split"):
+        generate(Config(tasks=[CAPITALS, TEST_TASK]), ctx)
+    with pytest.raises(SourceError, match="no task selected"):
+        only_rewriting = Config(
+            split="train",
+            split_by="category",
+            held_out_category="question rewriting",
+            tasks=[TEST_TASK],
+        )
+        generate(only_rewriting, ctx)
     with pytest.raises(SourceError, match="task folder not found"):
         generate(Config(), StageContext(mirror=tmp_path))
 

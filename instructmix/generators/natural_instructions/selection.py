@@ -82,6 +82,13 @@ def candidate_names(config: Config, mirror: Path) -> list[str]:
         names = [name for name in names if name in set(config.tasks)]
     if _needs_split_lists(config):
         labels = default_splits(mirror, required=True)
+        if config.tasks is not None:
+            elsewhere = sorted(n for n in names if labels.get(n, EXCLUDED) != config.split)
+            if elsewhere:
+                raise SourceError(
+                    f"tasks {elsewhere} are not in the official {config.split} split "
+                    f"({split_file(mirror, config.split)}); use split: all to read them"
+                )
         names = [name for name in names if labels.get(name) == config.split]
     return names
 
@@ -120,6 +127,11 @@ def mirror_tasks(
         parsed.append((parse_task_file(path), labels.get(name, EXCLUDED), str(path)))
     if config.split_by == "category":
         parsed = _held_out(config, parsed)
+    if not parsed:
+        raise SourceError(
+            f"{tasks_dir(mirror)}: no task selected (split {config.split!r}, "
+            f"split_by {config.split_by!r}, tasks {config.tasks})"
+        )
     return parsed
 
 
