@@ -312,3 +312,39 @@ def test_tiny_mirror_copy_of_one_real_file(tmp_path: Path, mirror: Path) -> None
 )
 def test_license_ids(name: str, expected: str) -> None:
     assert license_id(name) == expected
+
+
+def test_without_mirror_reads_the_hub_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    calls = []
+
+    def fake_load_dataset(hub_id: str, split: str) -> list[dict]:
+        calls.append((hub_id, split))
+        return [
+            {
+                "task_name": "task1_a",
+                "id": "a-1",
+                "definition": "Echo.",
+                "inputs": "x",
+                "targets": "x",
+            },
+            {
+                "task_name": "task1_a",
+                "id": "a-1",
+                "definition": "Echo.",
+                "inputs": "x",
+                "targets": "X",
+            },
+        ]
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    result = generate(Config(encoding="def+pos2"), StageContext(mirror=None))
+    assert calls == [("Muennighoff/natural-instructions", "train")]
+    (row,) = _rows(result)
+    assert row["messages"][0]["content"] == "Definition: Echo.\n\nInput: x\nOutput:"
+    assert row["meta"]["other_outputs"] == ["X"]
+    assert (row["category"], row["lang"], row["meta"]["split"]) == ("uncategorized", "en", "train")
+    assert result.report.extras["missing_components"] == {"positive_examples": ["task1_a"]}
+    with pytest.raises(SourceError, match="leave-one-category-out needs"):
+        generate(Config(split_by="category", held_out_category="x"), StageContext(mirror=None))
