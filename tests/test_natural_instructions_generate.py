@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -24,11 +23,6 @@ MULTI = "task927_yelp_negative_to_positive_style_transfer"  # every instance has
 CAPITALS = "task1146_country_capital"  # 231 instances
 TEST_TASK = "task1562_zest_text_modification"  # official test split
 EXCLUDED_TASK = "task185_snli_contradiction_to_neutral_text_modification"  # in neither list
-
-
-@pytest.fixture(scope="module")
-def mirror() -> Path:
-    return Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,6 @@ from instructmix.generators.natural_instructions.task_file import (
     read_task_list,
 )
 from instructmix.instances import SourceError
-
-
-@pytest.fixture(scope="module")
-def mirror() -> Path:
-    return Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
 
 
 def test_all_mirrored_task_files_parse(mirror: Path) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
+from instructmix.flows.settings import resolve_mirror
 from instructmix.generators.natural_instructions.encodings import (
     PAPER_ENCODINGS,
     EncodingError,
@@ -28,13 +28,11 @@ from instructmix.instances import InstructmixError, SourceError
 MIRROR_HELP = "local data mirror (default: $INSTRUCTMIX_MIRROR)"
 
 
-def _mirror(option: Path | None) -> Path:
-    if option is not None:
-        return option
-    env = os.environ.get("INSTRUCTMIX_MIRROR")
-    if not env:
+def _mirror(option: str | None) -> Path:
+    mirror = resolve_mirror(option)
+    if mirror is None:
         raise SourceError("no mirror: pass --mirror PATH or set INSTRUCTMIX_MIRROR")
-    return Path(env)
+    return mirror
 
 
 def list_tasks(mirror: Path, split: str) -> None:
@@ -90,7 +88,7 @@ def register(app: typer.Typer) -> None:
     @group.command("tasks")
     def tasks_command(
         split: str = typer.Option("all", help="train, test, excluded or all"),
-        mirror: Path | None = typer.Option(None, help=MIRROR_HELP),
+        mirror: str | None = typer.Option(None, help=MIRROR_HELP),
     ) -> None:
         """List the tasks, tab-separated: name, split, category, instances, lang, license."""
         list_tasks(_mirror(mirror), split)
@@ -100,7 +98,7 @@ def register(app: typer.Typer) -> None:
         task: str = typer.Argument(..., help="task name, e.g. task1146_country_capital"),
         encoding: str = typer.Option("def+pos2", help="encoding name, e.g. full, prompt+def"),
         index: int = typer.Option(0, help="which instance of the task"),
-        mirror: Path | None = typer.Option(None, help=MIRROR_HELP),
+        mirror: str | None = typer.Option(None, help=MIRROR_HELP),
     ) -> None:
         """Show one instance rendered under an encoding, with its target."""
         preview(_mirror(mirror), task, encoding, index)
