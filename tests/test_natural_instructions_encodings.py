@@ -139,7 +139,7 @@ def test_names_are_canonical(name: str, canonical: str) -> None:
     [
         ("def+title", "unknown part 'title'"),
         ("def+def", "given twice"),
-        ("def+pos0", "pos"),
+        ("def+pos0", "'pos0' asks for no examples"),
         ("def+expl", "'expl' needs positive or negative examples"),
     ],
 )

@@ -124,7 +124,9 @@ def parse_encoding(name: str) -> Encoding:
             key = "positive" if match.group(1) == "pos" else "negative"
             value = int(match.group(2)) if match.group(2) else None
             if value == 0:
-                raise EncodingError(f"encoding {name!r}: write no {match.group(1)} token for 0")
+                raise EncodingError(
+                    f"encoding {name!r}: {token!r} asks for no examples; leave it out instead"
+                )
         else:
             raise EncodingError(
                 f"encoding {name!r}: unknown part {token!r}; use 'full', 'none' or parts "
