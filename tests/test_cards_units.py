@@ -231,3 +231,18 @@ def test_prompt_completion_output_is_carded_and_browsed(tmp_path):
     assert "| all sources | 4 |" in text
     rows, total = browse(out, RowFilter(source="src"))
     assert total == 3 and rows[0]["messages"][-1]["role"] == "assistant"
+
+
+def test_row_licenses_count_every_part_of_a_row():
+    from instructmix.data_cards.licenses import row_licenses
+
+    ni = _row("Definition: Summarize.", "ok", source="ni", license_id="Apache 2.0")
+    ni["meta"] = json.dumps({"license": "Apache 2.0", "license_ids": ["cc-by-nc-nd-4.0"]})
+    bare = _row("Say hi.", "hi", source="bare", license_id=None)
+    counts = row_licenses({"train": make_table([ni, bare])})
+    assert counts == Counter(
+        {("ni", "apache-2.0"): 1, ("ni", "cc-by-nc-nd-4.0"): 1, ("bare", "unknown"): 1}
+    )
+    info = mixture_license(counts, ["apache-2.0", "other"])
+    assert info["non_commercial"] and info["no_derivatives"] and info["unknown"]
+    assert info["ids"] == ["apache-2.0", "cc-by-nc-nd-4.0", "other"]

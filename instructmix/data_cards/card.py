@@ -95,7 +95,10 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     tables = stats.read_split_files(folder)
     frame = stats.rows_frame(tables)
     splits = {name: table.num_rows for name, table in tables.items()}
+    # Generators whose licenses depend on the files read (Natural Instructions) report them.
+    licenses = sorted(set(licenses) | set(stats.reported_license_ids(funnel)))
     license_info = lic.mixture_license(lic.row_licenses(tables), licenses)
+    categories = stats.tasks_by_category(tables)
     name = manifest.get("name", folder.name)
     recipe = manifest.get("recipe") or {}
     return {
@@ -116,7 +119,8 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
         "decontamination": stats.decontamination(funnel),
         "strata": stats.strata(funnel, frame),
         "sampling": stats.sampling(funnel),
-        "categories": stats.histogram(frame, "category", top=15),
+        "categories": categories,
+        "task_total": sum(category["task_count"] for category in categories),
         "origins": stats.histogram(frame, "origin"),
         "diversity": verb_object_counts(frame["instruction"].to_list() if frame.height else []),
         "samples": stats.samples(tables),

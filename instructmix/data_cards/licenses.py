@@ -8,6 +8,7 @@ part is SA, NoDerivatives if any part is ND, and "check it yourself" for unknown
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import Any
@@ -75,20 +76,30 @@ def is_non_commercial(license_id: str) -> bool:
 
 
 def row_licenses(tables: dict[str, pa.Table]) -> Counter:
-    """Rows per (source, license id), from each row's `meta.license` (unknown when absent)."""
+    """Rows per (source, license id), from each row's `meta.license` and `meta.license_ids`
+    (the licenses of a row's parts, e.g. a Natural Instructions task definition and its
+    instance); a row with several counts under each; unknown when it has none."""
     raw: Counter = Counter()
     for table in tables.values():
         frame = pl.DataFrame(
             {"source": table.column("source").to_pylist(), "meta": table.column("meta").to_pylist()}
+        ).select(
+            "source",
+            pl.col("meta").str.json_path_match("$.license").alias("license"),
+            pl.col("meta").str.json_path_match("$.license_ids").alias("ids"),
         )
-        licenses = frame.select(
-            "source", pl.col("meta").str.json_path_match("$.license").alias("license")
-        )
-        for source, value, n in licenses.group_by("source", "license").len().iter_rows():
-            raw[(source, value)] += n
+        for source, value, ids, n in frame.group_by("source", "license", "ids").len().iter_rows():
+            raw[(source, value, ids)] += n
     counts: Counter = Counter()
-    for (source, value), n in raw.items():
-        counts[(source, normalize_license(value))] += n
+    for (source, value, ids), n in raw.items():
+        names = {value} if value is not None else set()
+        try:
+            parsed = json.loads(ids) if ids else []
+        except json.JSONDecodeError:
+            parsed = []
+        names |= {x for x in parsed if isinstance(x, str)} if isinstance(parsed, list) else set()
+        for license_id in {normalize_license(x) for x in names} or {UNKNOWN}:
+            counts[(source, license_id)] += n
     return counts
 
 
@@ -101,7 +112,7 @@ def mixture_license(rows: Counter, declared: list[str]) -> dict[str, Any]:
     "no_derivatives", "unknown": bool, "nc_sources": sources holding NC rows}.
     """
     found = {lic for (_, lic) in rows} | {normalize_license(lic) for lic in declared}
-    unknown = UNKNOWN in found or not found
+    unknown = UNKNOWN in found or "other" in found or not found
     ids = sorted(lic for lic in found if lic in HUB_LICENSES and lic != UNKNOWN)
     other = sorted(lic for lic in found if lic not in HUB_LICENSES)
     if other or unknown:

@@ -1,5 +1,5 @@
 """Adapters for existing instruction sets: Alpaca format (Stanford Alpaca, Code Alpaca,
-GPT-4-LLM) and LIMA, into formatted instances.
+GPT-4-LLM, Self-Instruct's released GPT-3 generations) and LIMA, into formatted instances.
 
 Reject reasons: `missing_field` (a row lacks instruction or output), `empty_turn` (a turn
 is blank after normalisation).
@@ -22,7 +22,9 @@ STAGE = "generate"
 MISSING_FIELD = "missing_field"
 EMPTY_TURN = "empty_turn"
 
-DatasetName = Literal["stanford_alpaca", "code_alpaca", "code_alpaca_new", "gpt4_llm", "lima"]
+DatasetName = Literal[
+    "stanford_alpaca", "code_alpaca", "code_alpaca_new", "gpt4_llm", "lima", "self_instruct_gpt3"
+]
 
 # Each existing set: the public file, its origin kind and the category its rows carry.
 DATASETS: dict[str, tuple[PublicSource, str, str]] = {
@@ -68,6 +70,20 @@ DATASETS: dict[str, tuple[PublicSource, str, str]] = {
             license="cc-by-nc-4.0",
         ),
         "distilled",
+        "general",
+    ),
+    # Self-Instruct's released GPT-3 generations (a 1,000-row sample of all_instances_82K in
+    # Alpaca format, see the mirror's PROVENANCE.md): recipes use these rather than a live run.
+    "self_instruct_gpt3": (
+        PublicSource(
+            name="self_instruct_gpt3",
+            hub_id="yizhongw/self_instruct",
+            hub_config="self_instruct",
+            mirror_path="self_instruct/gpt3_generations_sample_1000.json",
+            format="json",
+            license="apache-2.0",
+        ),
+        "self_instruct",
         "general",
     ),
     "lima": (

@@ -68,11 +68,28 @@ def output_hashes(folder: Path, names: list[str]) -> dict[str, str]:
     return {name: file_sha256(folder / name) for name in sorted(names)}
 
 
+# Top-level keys in the order a difference is reported: causes (recipe, inputs, packages)
+# before their effects (counts, splits, output bytes).
+CHECK_ORDER = ("name", "recipe_hash", "recipe", "seed", "inputs", "packages", "counts", "splits")
+
+
+def _ordered_keys(locked: dict[str, Any], rebuilt: dict[str, Any], top: bool) -> list[str]:
+    keys = sorted(set(locked) | set(rebuilt))
+    if not top:
+        return keys
+    rank = {key: index for index, key in enumerate(CHECK_ORDER)}
+    return sorted(keys, key=lambda key: (rank.get(key, len(rank)), key))
+
+
 def first_difference(
     locked: dict[str, Any], rebuilt: dict[str, Any], prefix: str = ""
 ) -> str | None:
-    """The dotted path and values of the first difference between two manifests, or None."""
-    for key in sorted(set(locked) | set(rebuilt)):
+    """The dotted path and values of the first difference between two manifests, or None.
+
+    Causes come first: a changed recipe, input file or package version is named before the
+    counts and output hashes it changed.
+    """
+    for key in _ordered_keys(locked, rebuilt, top=not prefix):
         where = f"{prefix}{key}"
         if key not in locked:
             return f"{where}: not in the lock, rebuilt has {rebuilt[key]!r}"
@@ -85,4 +102,16 @@ def first_difference(
                 return found
         elif a != b:
             return f"{where}: locked {a!r}, rebuilt {b!r}"
+    return None
+
+
+def precheck(locked: dict[str, Any], recipe: Recipe, inputs: dict[str, str]) -> str | None:
+    """Before rebuilding: the first difference in recipe hash or input files, or None."""
+    current = {"recipe_hash": recipe_hash(recipe), "inputs": inputs}
+    expected = {key: locked.get(key) for key in current}
+    difference = first_difference(expected, current)
+    if difference and difference.startswith("inputs"):
+        return f"input file changed: {difference}"
+    if difference:
+        return f"recipe changed since the build: {difference}"
     return None
