@@ -246,3 +246,23 @@ def test_row_licenses_count_every_part_of_a_row():
     info = mixture_license(counts, ["apache-2.0", "other"])
     assert info["non_commercial"] and info["no_derivatives"] and info["unknown"]
     assert info["ids"] == ["apache-2.0", "cc-by-nc-nd-4.0", "other"]
+
+
+@pytest.mark.parametrize(
+    ("instruction", "expected"),
+    [
+        (
+            "Definition: In this task, you are given a review. Your job is to classify its tone.",
+            ("classify", "tone"),
+        ),
+        (
+            "In this task you will be given numbers and you should remove duplicates.",
+            ("remove", "duplicates"),
+        ),
+        ("Given a story, answer the question about it.", ("answer", "question")),
+        ("You are given a sentence. Translate the sentence into Hindi.", ("translate", "sentence")),
+        ("Hi, how are you today?", (NO_VERB, None)),
+    ],
+)
+def test_descriptive_instructions_give_the_verb_of_their_task(instruction, expected):
+    assert verb_object(instruction) == expected

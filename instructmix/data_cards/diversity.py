@@ -4,12 +4,14 @@ The Self-Instruct paper (Wang et al., 2023, Figure 2) parses every instruction w
 Neural Parser and plots the verb closest to the root with its first direct-noun object. No parser
 model can be downloaded here, so this module uses a light, offline heuristic instead:
 
-1. take the first line of the first user turn, lowercased; drop a leading label ("Definition:",
-   as Natural Instructions prompts start, "### Instruction:", "Task:") and polite or framing
-   prefixes ("please", "can you", "could you", "i want you to", "now,", ...);
-2. the first word is the *leading verb* when it is in `VERBS`, a lexicon of imperative verbs
-   seen in instruction datasets (the word is kept as written when it is not: it is counted under
-   `(no leading verb)`, so questions like "What is ..." do not pass for verbs);
+1. take the first paragraph of the first user turn, lowercased; drop a leading label
+   ("Definition:", as Natural Instructions prompts start, "### Instruction:", "Task:");
+2. in each of its first four sentences, drop polite or framing prefixes ("please", "can you",
+   "i want you to", ...); the first sentence whose first word is in `VERBS`, a lexicon of
+   imperative verbs seen in instruction datasets, gives the *verb*; a sentence with "your task
+   is to VERB", "you need to VERB", "you should VERB" gives that VERB (descriptive instructions
+   such as "In this task, you are given ... Your job is to classify ..."). Instructions with
+   none are counted under `(no leading verb)`, so questions like "What is ..." do not pass;
 3. the *object* is the first word after the verb that is not a determiner, pronoun, number or
    common adjective (`SKIP`), cut at the first preposition or punctuation.
 
@@ -39,7 +41,8 @@ produce propose provide put rank rate read recommend reconstruct rearrange rephr
 recite replace report return output offer represent respond restate restructure reverse review
 revise rewrite rank say score select separate share show simplify solve sort specify spell
 split state suggest summarize summarise supply tag take teach tell think transform translate
-turn type underline use verify view write
+turn type underline use verify view write remove reply ask subtract multiply round flag mark
+swap
 """
 VERBS = frozenset(_VERBS_TEXT.split())
 
@@ -81,14 +84,21 @@ STOP_AT = frozenset(_STOP_AT_TEXT.split())
 
 # "Definition: ..." (Natural Instructions), "### Instruction: ...", "Task: ...": the text after.
 _LABEL = re.compile(r"^\s*(?:#+\s*)?(?:definition|instructions?|task|prompt|human|user)\s*:\s*")
+# "Your task is to VERB ...", "you need to VERB ...": descriptive instructions (Natural
+# Instructions definitions) name the action after such a phrase.
+_TASK_PHRASE = re.compile(
+    r"\b(?:(?:your|the) (?:job|task|goal) is to|you (?:need|have|are asked|are required"
+    r"|will need|are expected|are supposed) to|you (?:must|should|will|can)|asked to)"
+    r" ([a-z]+)"
+)
 _WORD = re.compile(r"[a-z][a-z'\-]*|\d+")
 
 
-def instruction_text(messages: list[dict[str, str]]) -> str:
-    """The instruction of a conversation: the first line of its first user turn."""
+def instruction_text(messages: list[dict[str, str]], max_chars: int = 600) -> str:
+    """The instruction of a conversation: the first paragraph of its first user turn."""
     for message in messages:
         if message["role"] == "user":
-            return message["content"].strip().split("\n", 1)[0]
+            return message["content"].strip().split("\n\n", 1)[0][:max_chars]
     return ""
 
 
@@ -107,25 +117,40 @@ def _strip_prefixes(words: list[str]) -> list[str]:
     return words
 
 
-def verb_object(instruction: str) -> tuple[str, str | None]:
-    """The leading verb of an instruction (or `NO_VERB`) and its object word (or None).
+def _object(words: list[str]) -> str | None:
+    for word in words:
+        if word in STOP_AT:
+            return None
+        if word not in SKIP and not word.isdigit():
+            return word
+    return None
+
+
+def verb_object(instruction: str, max_sentences: int = 4) -> tuple[str, str | None]:
+    """The main verb of an instruction (or `NO_VERB`) and its object word (or None).
+
+    The verb is the first word of the first of its sentences that starts with a known verb,
+    or the verb after "your task is to" / "you need to" and the like.
 
     >>> verb_object("Please write a short poem about the sea.")
     ('write', 'poem')
+    >>> verb_object("In this task, you are given a review. Your job is to classify its tone.")
+    ('classify', 'tone')
     >>> verb_object("What is the capital of France?")
     ('(no leading verb)', None)
     """
-    head = re.split(r"[.!?:;\n]", _LABEL.sub("", instruction.lower()), maxsplit=1)[0]
-    words = _strip_prefixes(_WORD.findall(head.replace(",", " , ")))
-    if not words or words[0] not in VERBS:
-        return NO_VERB, None
-    verb, rest = words[0], words[1:]
-    for word in rest:
-        if word in STOP_AT:
-            break
-        if word not in SKIP and not word.isdigit():
-            return verb, word
-    return verb, None
+    sentences = re.split(r"[.!?:;\n]", _LABEL.sub("", instruction.lower()))
+    for sentence in sentences[:max_sentences]:
+        # "Given a story, answer ...": the first two clauses may each start with the verb
+        for clause in sentence.split(",")[:2]:
+            words = _strip_prefixes(_WORD.findall(clause))
+            if words and words[0] in VERBS:
+                return words[0], _object(words[1:])
+        text = " ".join(_WORD.findall(sentence))
+        for match in _TASK_PHRASE.finditer(text):
+            if match.group(1) in VERBS:
+                return match.group(1), _object(text[match.end() :].split())
+    return NO_VERB, None
 
 
 def verb_object_counts(
