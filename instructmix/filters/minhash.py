@@ -65,6 +65,27 @@ def _fold(columns: Sequence[np.ndarray], seed: int) -> np.ndarray:
         return _avalanche(acc)
 
 
+def word_ngrams(
+    hashes: np.ndarray, counts: np.ndarray, ngram: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every run of exactly `ngram` consecutive words inside one text, hashed.
+
+    Takes `word_hashes` output; returns (n-gram hashes, text index, first word's position in
+    its text). Texts shorter than `ngram` contribute nothing.
+    """
+    windows = hashes.size - ngram + 1
+    if windows <= 0:
+        empty = np.zeros(0, np.int64)
+        return np.zeros(0, np.uint64), empty, empty
+    ends = np.cumsum(counts)
+    doc_of_word = np.repeat(np.arange(counts.size), counts)[:windows]
+    position = np.arange(windows)
+    inside = position + ngram <= ends[doc_of_word]
+    folded = _fold([hashes[k : windows + k][inside] for k in range(ngram)], seed)
+    docs = doc_of_word[inside]
+    return folded, docs, position[inside] - (ends - counts)[docs]
+
+
 def shingle_hashes(
     texts: Sequence[str], ngram: int, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
