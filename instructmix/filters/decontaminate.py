@@ -44,6 +44,7 @@ STAGE = "decontaminate"
 CONTAMINATED = "contaminated"
 
 _WORD = re.compile(r"\w+")
+_BITS = 24
 
 
 def reason_for(benchmark: str) -> str:
@@ -86,6 +87,7 @@ class BenchmarkIndex(BaseModel):
 
     names: tuple[str, ...]
     by_length: dict[int, tuple[np.ndarray, np.ndarray]]
+    bitmap: np.ndarray
     items: dict[str, int]
     phrase_items: dict[str, int]
 
@@ -129,7 +131,14 @@ def build_index(
         unique, first = np.unique(values, return_index=True)  # first: earliest benchmark wins
         if unique.size:
             by_length[length] = (unique, owners[first])
-    return BenchmarkIndex(names=names, by_length=by_length, items=items, phrase_items=phrase_items)
+    # A bit per top-_BITS-bit hash prefix of any benchmark n-gram: rows are screened with one
+    # array lookup per n-gram, and only the few that pass are searched for.
+    bitmap = np.zeros(1 << _BITS, bool)
+    for known, _ in by_length.values():
+        bitmap[known >> np.uint64(64 - _BITS)] = True
+    return BenchmarkIndex(
+        names=names, by_length=by_length, bitmap=bitmap, items=items, phrase_items=phrase_items
+    )
 
 
 def scan(texts: list[str], index: BenchmarkIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -138,15 +147,20 @@ def scan(texts: list[str], index: BenchmarkIndex) -> tuple[np.ndarray, np.ndarra
     owner = np.full(len(texts), -1, np.int64)
     length_of = np.zeros(len(texts), np.int64)
     start_of = np.zeros(len(texts), np.int64)
-    for length in sorted(index.by_length, reverse=True):
+    found = []
+    for length, grams, docs, starts in minhash.iter_word_ngrams(hashes, counts, index.by_length):
         known, owners = index.by_length[length]
-        grams, docs, starts = minhash.word_ngrams(hashes, counts, length)
-        at = np.minimum(np.searchsorted(known, grams), known.size - 1)
-        hit = (known[at] == grams) & (owner[docs] < 0)
-        hit_docs, first = np.unique(docs[hit], return_index=True)
-        owner[hit_docs] = owners[at[hit]][first]
+        maybe = np.flatnonzero(index.bitmap[grams >> np.uint64(64 - _BITS)])
+        at = np.minimum(np.searchsorted(known, grams[maybe]), known.size - 1)
+        hit = maybe[known[at] == grams[maybe]]
+        found.append((length, docs[hit], starts[hit], owners[at[known[at] == grams[maybe]]]))
+    # Longest phrase first; within a length, the earliest n-gram of the text.
+    for length, docs, starts, owners in sorted(found, key=lambda f: -f[0]):
+        fresh = owner[docs] < 0
+        hit_docs, first = np.unique(docs[fresh], return_index=True)
+        owner[hit_docs] = owners[fresh][first]
         length_of[hit_docs] = length
-        start_of[hit_docs] = starts[hit][first]
+        start_of[hit_docs] = starts[fresh][first]
     return owner, length_of, start_of
 
 

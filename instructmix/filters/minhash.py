@@ -13,7 +13,7 @@ processes agree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -73,17 +73,40 @@ def word_ngrams(
     Takes `word_hashes` output; returns (n-gram hashes, text index, first word's position in
     its text). Texts shorter than `ngram` contribute nothing.
     """
-    windows = hashes.size - ngram + 1
-    if windows <= 0:
-        empty = np.zeros(0, np.int64)
-        return np.zeros(0, np.uint64), empty, empty
+    return next(iter_word_ngrams(hashes, counts, [ngram], seed))[1:]
+
+
+def iter_word_ngrams(
+    hashes: np.ndarray, counts: np.ndarray, lengths: Sequence[int], seed: int = 0
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """`word_ngrams` for several lengths at once: (length, hashes, text index, position).
+
+    The fold is extended one word at a time, so all lengths up to the longest cost one pass
+    per word position rather than one per word of every length.
+    """
+    wanted = set(lengths)
+    longest = max(wanted)
     ends = np.cumsum(counts)
-    doc_of_word = np.repeat(np.arange(counts.size), counts)[:windows]
-    position = np.arange(windows)
-    inside = position + ngram <= ends[doc_of_word]
-    folded = _fold([hashes[k : windows + k][inside] for k in range(ngram)], seed)
-    docs = doc_of_word[inside]
-    return folded, docs, position[inside] - (ends - counts)[docs]
+    doc_of_word = np.repeat(np.arange(counts.size), counts)
+    first_of_doc = ends - counts
+    remaining = ends[doc_of_word] - np.arange(hashes.size)  # words left in the text from here
+    with np.errstate(over="ignore"):
+        acc = np.full(hashes.size, np.uint64(seed + 1) * _GOLDEN, np.uint64)
+        for length in range(1, longest + 1):
+            windows = hashes.size - length + 1
+            if windows <= 0:
+                empty = np.zeros(0, np.int64)
+                for rest in sorted(n for n in wanted if n >= length):
+                    yield rest, np.zeros(0, np.uint64), empty, empty
+                return
+            acc = acc[:windows]
+            acc *= _MIX1
+            acc += hashes[length - 1 : length - 1 + windows]
+            if length not in wanted:
+                continue
+            inside = np.flatnonzero(remaining[:windows] >= length)
+            docs = doc_of_word[inside]
+            yield length, _avalanche(acc[inside]), docs, inside - first_of_doc[docs]
 
 
 def shingle_hashes(
