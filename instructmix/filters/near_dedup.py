@@ -14,10 +14,11 @@ Reject reason: `near_duplicate`. Rows without any word are never near duplicates
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -68,7 +69,12 @@ class Config(BaseModel):
         description="a band bucket larger than this is checked against its first row only",
     )
     shard_size: int = Field(default=20_000, ge=100, description="rows per signature shard")
-    workers: int = Field(default=2, ge=1, le=64, description="processes computing signatures")
+    workers: int = Field(default=2, ge=1, le=64, description="shards computed at once")
+    executor: Literal["thread", "process"] = Field(
+        default="thread",
+        description="run shards in threads (numpy and polars release the GIL; no start-up) or "
+        "in processes (forkserver; for tables whose signatures outgrow one process)",
+    )
     seed: int = Field(default=0, ge=0, description="hash seed of shingles and permutations")
     source_priority: list[str] = Field(
         default_factory=list, description="sources in survival order; unlisted sources come last"
@@ -95,16 +101,16 @@ class Config(BaseModel):
         return minhash.optimal_bands(self.threshold, self.num_perm, self.recall_at_threshold)
 
 
-def _shard_keys(texts: list[str], config: Config) -> tuple[np.ndarray, np.ndarray]:
-    bands, rows = config.banding()
-    return minhash.text_band_keys(
-        texts,
-        ngram=config.ngram,
-        num_perm=config.num_perm,
-        bands=bands,
-        rows=rows,
-        seed=config.seed,
-    )
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers fork from a server that has imported `minhash` (and the
+    caller's `__main__`) once.
+
+    The fork server starts once per process - later pools fork from it at once, paying no
+    import time - and holds no threads, so forking from it is safe (polars is threaded).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "instructmix.filters.minhash"])
+    return ProcessPoolExecutor(workers, mp_context=context)
 
 
 def band_frame(texts: list[str], config: Config, show_progress: bool = False) -> pl.DataFrame:
@@ -113,18 +119,27 @@ def band_frame(texts: list[str], config: Config, show_progress: bool = False) ->
     Shards run in `config.workers` processes when there is more than one shard.
     """
     shards = [texts[i : i + config.shard_size] for i in range(0, len(texts), config.shard_size)]
+    bands, rows = config.banding()
+    keys_of = functools.partial(
+        minhash.text_band_keys,
+        ngram=config.ngram,
+        num_perm=config.num_perm,
+        bands=bands,
+        rows=rows,
+        seed=config.seed,
+    )
     progress = tqdm(total=len(shards), desc="near_dedup signatures", disable=not show_progress)
+    results = []
     if config.workers > 1 and len(shards) > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(config.workers, len(shards)), mp_context=context) as pool:
-            results = []
-            for result in pool.map(_shard_keys, shards, itertools.repeat(config)):
+        workers = min(config.workers, len(shards))
+        pool = _pool(workers) if config.executor == "process" else ThreadPoolExecutor(workers)
+        with pool:
+            for result in pool.map(keys_of, shards):
                 results.append(result)
                 progress.update()
     else:
-        results = []
         for shard in shards:
-            results.append(_shard_keys(shard, config))
+            results.append(keys_of(shard))
             progress.update()
     progress.close()
     frames = []
