@@ -91,12 +91,14 @@ def test_sharded_parallel_run_matches_single_process():
     texts += [_near(t, 7) for t in texts[:40]]
     rows = [row(t) for t in texts]
     single = near_dedup.run(table(rows), near_dedup.Config(shard_size=100, workers=1))
-    parallel = near_dedup.run(table(rows), near_dedup.Config(shard_size=100, workers=2))
-    assert single.kept.column("id").to_pylist() == parallel.kept.column("id").to_pylist()
-    assert (
-        single.rejected.column("duplicate_of").to_pylist()
-        == parallel.rejected.column("duplicate_of").to_pylist()
-    )
+    for executor in ("thread", "process"):
+        config = near_dedup.Config(shard_size=100, workers=2, executor=executor)
+        parallel = near_dedup.run(table(rows), config)
+        assert single.kept.column("id").to_pylist() == parallel.kept.column("id").to_pylist()
+        assert (
+            single.rejected.column("duplicate_of").to_pylist()
+            == parallel.rejected.column("duplicate_of").to_pylist()
+        )
     assert single.report.dropped_by_reason == {"near_duplicate": 40}
 
 
