@@ -107,3 +107,15 @@ def test_inspect_cli_filters_by_reason_prefix_and_source(built):
     assert "contaminated:" in result.output
     result = runner.invoke(app, [*args, "--source", "no_such_source"])
     assert result.exit_code == 0 and "0 rejected rows match" in result.output
+
+
+def test_inspect_kept_rows_and_a_clear_error_for_reason_without_rejected(built):
+    _, folder = built
+    runner = CliRunner()
+    args = ["inspect", "curated", "--out", str(folder.parent)]
+    result = runner.invoke(app, [*args, "--source", "lima", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "kept rows match" in result.output and "lima / lima" in result.output
+    result = runner.invoke(app, [*args, "--reason", "refusal"])
+    assert result.exit_code != 0
+    assert "--reason applies to rejected rows" in str(result.exception)
