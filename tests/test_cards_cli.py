@@ -20,7 +20,7 @@ def out(tmp_path):
         make_instance(
             [
                 {"role": "user", "content": f"Describe item {i}."},
-                {"role": "assistant", "content": "x" * (i * 400)},
+                {"role": "assistant", "content": "word " * (i * 80)},
             ],
             source="alpha" if i % 2 else "beta",
             origin="human",
@@ -69,15 +69,23 @@ def test_card_of_an_unbuilt_mixture_is_a_clear_error(out):
     assert "run `instructmix build nothing` first" in str(result.exception)
 
 
-def test_inspect_filters_by_source_and_shows_meta(out):
-    result = _run(
-        "inspect", "tiny", "--out", str(out), "--source", "alpha", "--meta", "--limit", "2"
-    )
+def test_inspect_filters_by_source_pages_and_shows_meta(out):
+    args = ["inspect", "tiny", "--out", str(out), "--source", "alpha", "--meta", "--limit", "2"]
+    result = _run(*args)
     assert result.exit_code == 0, result.output
-    assert "rows 1-2 of 3 matching" in result.output
-    assert "source alpha" in result.output and "source beta" not in result.output
+    assert "3 kept rows match" in result.output and "showing 2 from row 1" in result.output
+    assert "alpha / task" in result.output and "beta / task" not in result.output
     assert '"license": "apache-2.0"' in result.output
-    assert "--full" in result.output  # long turns are cut and say how to see them
+    result = _run(*args, "--offset", "2")
+    assert "showing 1 from row 3" in result.output
+
+
+def test_inspect_cuts_long_turns_unless_full(out):
+    args = ["inspect", "tiny", "--out", str(out), "--source", "beta", "--contains", "item 6"]
+    cut = _run(*args, "--width", "100")
+    assert cut.exit_code == 0, cut.output
+    assert "1 kept rows match" in cut.output and cut.output.count("word") < 30
+    assert _run(*args, "--full").output.count("word") == 480  # the whole 2,400-char answer
 
 
 def test_inspect_counts_by_task(out):
@@ -91,6 +99,11 @@ def test_inspect_unknown_category_names_the_known_ones(out):
     result = _run("inspect", "tiny", "--out", str(out), "--category", "nope")
     assert isinstance(result.exception, InspectError)
     assert "known: cat" in str(result.exception)
+
+
+def test_inspect_kept_only_options_are_refused_with_rejected(out):
+    result = _run("inspect", "tiny", "--out", str(out), "--rejected", "--split", "train")
+    assert "apply to kept rows" in str(result.exception)
 
 
 def test_card_export_copies_the_card_and_plots_only(out, tmp_path):

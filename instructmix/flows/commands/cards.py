@@ -1,4 +1,7 @@
-"""`instructmix card`, `instructmix inspect` and `instructmix push`: read and publish a mixture."""
+"""`instructmix card` and `instructmix push`: read and publish a built mixture's card.
+
+(`instructmix inspect`, which browses rows, is in commands/inspect.py.)
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from rich.table import Table
 
 from instructmix.data_cards import hub
 from instructmix.data_cards.card import CardError, export_card, write_card
-from instructmix.data_cards.inspect import RowFilter, browse, counts
 from instructmix.flows.quiet import quiet_user_errors
 from instructmix.generators.registry import generator_licenses
 from instructmix.instances import InstructmixError
@@ -62,28 +64,8 @@ def _print_card(folder: Path, console: Console) -> None:
     console.print(Markdown(body))
 
 
-def _print_rows(rows: list[dict], total: int, offset: int, full: bool, meta: bool) -> None:
-    console = Console()
-    for number, row in enumerate(rows, start=offset + 1):
-        lines = [
-            f"[bold]{row['split']}[/] · source [cyan]{row['source']}[/] · task {row['task']}"
-            f" · category {row['category']} · origin {row['origin']} · template"
-            f" {row['template']} · lang {row['lang']}"
-        ]
-        for message in row["messages"]:
-            text = message["content"]
-            if not full and len(text) > 600:
-                text = text[:600] + f" […] (+{len(message['content']) - 600:,} chars; --full)"
-            lines.append(f"[bold magenta]{message['role']}[/]: " + text.replace("[", r"\["))
-        if meta:
-            lines.append(json.dumps(row["meta"], indent=2, ensure_ascii=False).replace("[", r"\["))
-        console.print(Panel("\n".join(lines), title=f"{number}/{total:,}  {row['id']}"))
-    shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
-    console.print(f"rows {shown} of {total:,} matching")
-
-
 def register(app: typer.Typer) -> None:
-    """Add the card, inspect and push commands to `app`."""
+    """Add the card and push commands to `app`."""
 
     @app.command()
     def card(
@@ -112,37 +94,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {write_card_html(folder)}")
             return
         _print_card(folder, Console())
-
-    @app.command()
-    def inspect(
-        name: str = typer.Argument(..., help="mixture name (OUT/NAME) or a built folder"),
-        out: Path = typer.Option(MIXTURES, help=OUT_HELP),
-        split: str | None = typer.Option(None, help="only this split (train, validation)"),
-        source: str | None = typer.Option(None, help="only rows of this source"),
-        task: str | None = typer.Option(None, help="only rows of this task"),
-        category: str | None = typer.Option(None, help="only rows of this category"),
-        contains: str | None = typer.Option(None, help="only rows whose text contains this"),
-        limit: int = typer.Option(5, min=0, help="rows to show"),
-        offset: int = typer.Option(0, min=0, help="skip this many matching rows"),
-        meta: bool = typer.Option(False, "--meta", help="show each row's meta (provenance)"),
-        full: bool = typer.Option(False, "--full", help="do not cut long turns"),
-        by: str | None = typer.Option(
-            None, help="instead of rows, count matching rows by source/task/category/..."
-        ),
-    ) -> None:
-        """Browse the rows of built mixture NAME, filtered by split, source, task or category."""
-        folder = _folder(name, out)
-        where = RowFilter(split, source, task, category, contains)
-        if by is not None:
-            table = Table(title=f"{folder.name}: rows by {by}", title_justify="left")
-            for column, justify in ((by, "left"), ("rows", "right"), ("share", "right")):
-                table.add_column(column, justify=justify)
-            for row in counts(folder, by, where):
-                table.add_row(str(row[by]), f"{row['rows']:,}", f"{100 * row['share']:.1f}%")
-            Console().print(table)
-            return
-        rows, total = browse(folder, where, limit, offset)
-        _print_rows(rows, total, offset, full, meta)
 
     @app.command()
     def push(
