@@ -91,6 +91,7 @@ _TASK_PHRASE = re.compile(
     r"|will need|are expected|are supposed) to|you (?:must|should|will|can)|asked to)"
     r" ([a-z]+)"
 )
+_FRAMING = re.compile(r"\btask\b|\byou(?: are|'re| will be) given\b|^\s*given\b")
 _WORD = re.compile(r"[a-z][a-z'\-]*|\d+")
 
 
@@ -130,7 +131,8 @@ def verb_object(instruction: str, max_sentences: int = 4) -> tuple[str, str | No
     """The main verb of an instruction (or `NO_VERB`) and its object word (or None).
 
     The verb is the first word of the first of its sentences that starts with a known verb,
-    or the verb after "your task is to" / "you need to" and the like.
+    or the verb after "your task is to" / "you need to" and the like. Sentences after the
+    first count only when the first frames a task ("In this task, you are given ...").
 
     >>> verb_object("Please write a short poem about the sea.")
     ('write', 'poem')
@@ -140,6 +142,10 @@ def verb_object(instruction: str, max_sentences: int = 4) -> tuple[str, str | No
     ('(no leading verb)', None)
     """
     sentences = re.split(r"[.!?:;\n]", _LABEL.sub("", instruction.lower()))
+    # Later sentences only when the first one frames a task ("In this task, you are given
+    # ..."): otherwise they are the input (a passage placed first) and their verbs are noise.
+    if not _FRAMING.search(sentences[0]):
+        max_sentences = 1
     for sentence in sentences[:max_sentences]:
         # "Given a story, answer ...": the first two clauses may each start with the verb
         for clause in sentence.split(",")[:2]:
