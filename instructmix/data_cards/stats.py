@@ -240,7 +240,12 @@ def decontamination(funnel: list[dict]) -> dict[str, Any] | None:
     return {
         "rows_in": report.get("rows_in", 0),
         "dropped": sum((report.get("dropped_by_reason") or {}).values()),
-        "reasons": report.get("dropped_by_reason") or {},
+        "reasons": dict(
+            sorted(
+                (report.get("dropped_by_reason") or {}).items(),
+                key=lambda item: (-item[1], item[0]),
+            )
+        ),
         "benchmarks": rows,
         "settings": settings,
     }
