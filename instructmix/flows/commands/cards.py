@@ -41,7 +41,10 @@ def card_inputs(folder: Path) -> tuple[str, list[str]]:
 
     The named recipe file when its hash matches the build's lock, else the locked recipe as YAML.
     """
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise CardError(f"{manifest_path}: missing; rebuild the mixture (instructmix build)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     locked = manifest.get("recipe") or {}
     text = yaml.safe_dump(locked, sort_keys=False, allow_unicode=True)
     path = RECIPES_DIR / f"{manifest.get('name', '')}.yaml"
