@@ -127,7 +127,7 @@ def _template_of(tokenizer: Any) -> str | None:
 
 def check_template(tokenizer: Any, spec: TrainSpec, data: TrainData) -> tuple[str, list[Issue]]:
     """Describe the chat template and list the issues it raises for this loss and data."""
-    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
+    from trl.chat_template_utils import has_generation_markers
 
     template = _template_of(tokenizer)
     if not data.conversational:
@@ -154,11 +154,7 @@ def check_template(tokenizer: Any, spec: TrainSpec, data: TrainData) -> tuple[st
         return "present", []
     if has_generation_markers(template):
         return "present, with generation markers", []
-    try:
-        patched = get_training_chat_template(tokenizer)
-    except ValueError:
-        patched = None
-    if patched:
+    if _patched_template(tokenizer):
         return "present; TRL patches in generation markers (a template it knows)", []
     return "present, without generation markers", [
         Issue(
@@ -168,6 +164,18 @@ def check_template(tokenizer: Any, spec: TrainSpec, data: TrainData) -> tuple[st
             f"in the chat template, and TRL cannot patch this one; {_CHATML_FIX}",
         )
     ]
+
+
+def _patched_template(tokenizer: Any) -> str | None:
+    """The template TRL swaps in for assistant-only loss, or None when it keeps the tokenizer's."""
+    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
+
+    if has_generation_markers(_template_of(tokenizer)):
+        return None
+    try:
+        return get_training_chat_template(tokenizer)
+    except ValueError:
+        return None
 
 
 def _first_one(mask: Sequence[int]) -> int:
@@ -290,17 +298,13 @@ def preflight(
 ) -> PreflightReport:
     """Check `data` against `tokenizer` and `spec` before training; see the module docstring."""
     description, issues = check_template(tokenizer, spec, data)
-    rendering_ok = not any(i.code in (NO_CHAT_TEMPLATE, NOT_CONVERSATIONAL) for i in issues)
-    template = None
-    if rendering_ok and spec.loss == "assistant_only" and data.conversational:
-        from trl.chat_template_utils import get_training_chat_template, has_generation_markers
-
-        if not has_generation_markers(_template_of(tokenizer)):
-            try:
-                template = get_training_chat_template(tokenizer)
-            except ValueError:
-                template = None
-    loss = spec.loss if template or NO_GENERATION_MARKERS not in {i.code for i in issues} else "all"
+    codes = {issue.code for issue in issues}
+    rendering_ok = not codes & {NO_CHAT_TEMPLATE, NOT_CONVERSATIONAL}
+    template = (
+        _patched_template(tokenizer) if rendering_ok and spec.loss == "assistant_only" else None
+    )
+    # Without usable markers the run is blocked; measure lengths as for loss "all".
+    loss = "all" if NO_GENERATION_MARKERS in codes else spec.loss
     measured: list[tuple[int, int]] = []
     if rendering_ok:
         for row in tqdm(data.train, desc="pre-flight: tokenizing", disable=not show_progress):

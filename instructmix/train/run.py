@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +59,26 @@ def read_manifest(mixture_dir: Path) -> dict[str, Any]:
         raise TrainError(f"{path}: not valid JSON: {error}") from error
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A mixture loaded for training, the tokenizer, the base model's source and the pre-flight."""
+
+    mixture_dir: Path
+    data: TrainData
+    tokenizer: Any
+    source: str
+    report: PreflightReport
+
+
 def prepare(
     mixture_dir: Path, spec: TrainSpec, cache_dir: Path, *, show_progress: bool = False
-) -> tuple[TrainData, Any, str, PreflightReport]:
+) -> Prepared:
     """Load the data and tokenizer and run the pre-flight check (no model weights loaded)."""
     data = load_mixture(mixture_dir, spec.loss)
     source = model_source(spec, cache_dir)
     tokenizer = load_tokenizer(spec, data, source)
     report = preflight(data, tokenizer, spec, show_progress=show_progress)
-    return data, tokenizer, source, report
+    return Prepared(Path(mixture_dir), data, tokenizer, source, report)
 
 
 def loss_history(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:
@@ -114,13 +126,22 @@ def train_mixture(
     cache_dir: Path,
     seed: int = 0,
     show_progress: bool = True,
+    prepared: Prepared | None = None,
 ) -> TrainResult:
-    """Pre-flight, then SFT on the mixture in `mixture_dir`; save everything to `output_dir`."""
+    """Pre-flight, then SFT on the mixture in `mixture_dir`; save everything to `output_dir`.
+
+    `prepared` (from `prepare` on the same folder and spec) skips loading and checking again.
+    """
     from trl import SFTTrainer
 
     started = time.perf_counter()
-    data, tokenizer, source, report = prepare(
-        mixture_dir, spec, cache_dir, show_progress=show_progress
+    if prepared is None or prepared.mixture_dir != Path(mixture_dir):
+        prepared = prepare(mixture_dir, spec, cache_dir, show_progress=show_progress)
+    data, tokenizer, source, report = (
+        prepared.data,
+        prepared.tokenizer,
+        prepared.source,
+        prepared.report,
     )
     if report.blocking:
         raise TrainError(f"{mixture_dir}: pre-flight check blocks training:\n{report.render()}")

@@ -70,7 +70,7 @@ class TrainSpec(BaseModel):
         description="'model' keeps the tokenizer's template; 'chatml' installs instructmix's "
         "ChatML template with {% generation %} markers (for assistant_only loss)",
     )
-    max_length: int = Field(default=512, ge=16, le=131072, description="tokens per sequence")
+    max_length: int = Field(default=512, ge=4, le=131072, description="tokens per sequence")
     packing: bool = Field(default=False, description="pack rows into max_length (TRL bfd)")
     loss: Literal["assistant_only", "completion_only", "all"] = Field(
         default="assistant_only",
