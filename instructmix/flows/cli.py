@@ -24,8 +24,12 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="show tracebacks and Prefect's error logs"),
+) -> None:
     """Build instruction-tuning mixtures reproducibly (run a command with --help for more)."""
+    ctx.obj = {"debug": debug}
 
 
 build_commands.register(app)
@@ -36,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors print one line (or a traceback with --debug) and exit 1."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    if debug:
-        args.remove("--debug")
+    if debug:  # accepted anywhere on the line, handled by the root callback
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         app(args=args, standalone_mode=True)
     except InstructmixError as error:
