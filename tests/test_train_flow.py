@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -74,15 +73,11 @@ def test_cli_says_to_build_first(
     assert "instructmix build" in capsys.readouterr().err
 
 
-def test_train_flow_trains_and_saves(recipe: Path, tmp_path: Path) -> None:
-    from prefect.testing.utilities import prefect_test_harness
-
+def test_train_flow_trains_and_saves(recipe: Path, tmp_path: Path, prefect_harness) -> None:
     from instructmix.flows.train import train
 
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     artifacts = recipe.parent / "artifacts"
-    with prefect_test_harness():
-        result = train(str(recipe), artifacts=artifacts, cache_dir=tmp_path / "cache")
+    result = train(str(recipe), artifacts=artifacts, cache_dir=tmp_path / "cache")
     assert result.steps == 3
     out = artifacts / "models" / "flowmix"
     assert (out / "model.safetensors").is_file() and (out / "metrics.json").is_file()

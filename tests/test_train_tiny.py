@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,8 @@ RECIPE_HASH = "0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
-def alpaca_mixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def alpaca_mixture(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Path:
     """A built-mixture folder of 240 Stanford Alpaca rows from the mirror (+ a manifest)."""
-    mirror = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
     config = existing.Config(kind="existing", dataset="stanford_alpaca")
     table = existing.generate(config, StageContext(mirror=mirror)).kept
     folder = tmp_path_factory.mktemp("mixtures") / "alpaca_small"

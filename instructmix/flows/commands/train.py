@@ -6,12 +6,15 @@ from pathlib import Path
 
 import typer
 
+from instructmix.flows.quiet import quiet_user_errors
+
 
 def register(app: typer.Typer) -> None:
     """Add the train command to `app`."""
 
     @app.command()
     def train(
+        ctx: typer.Context,
         name: str = typer.Argument(..., help="recipe name or path to a recipe YAML"),
         preflight: bool = typer.Option(
             False, "--preflight", help="only run the pre-flight check and print it"
@@ -26,6 +29,7 @@ def register(app: typer.Typer) -> None:
         from instructmix.flows.train import train as train_flow
         from instructmix.flows.train import train_plan
 
+        quiet_user_errors(ctx)
         plan = train_plan(name, artifacts, output)
         if preflight:
             from instructmix.train.run import prepare
