@@ -197,3 +197,16 @@ def test_bad_mixture_rows_are_named(tmp_path: Path) -> None:
         load_mixture(other.parent.parent)
     with pytest.raises(TrainDataError, match="instructmix build"):
         load_mixture(tmp_path / "absent")
+
+
+def test_prompt_completion_mixture_as_the_build_writes_it(tmp_path: Path) -> None:
+    from instructmix.mixtures.build import to_prompt_completion
+
+    table = to_prompt_completion(make_table(fixture_rows()))
+    write_parquet_atomic(table, tmp_path / "pc" / "data" / "train-00000-of-00001.parquet")
+    spec = TrainSpec(max_length=MAX_LENGTH, loss="completion_only")
+    data = load_mixture(tmp_path / "pc", spec.loss)
+    assert data.format == data.source_format == "prompt_completion" and data.conversational
+    report = preflight(data, word_tokenizer(), spec)
+    assert (report.truncated_rows, report.truncated_tokens) == (TRUNCATED_ROWS, TRUNCATED_TOKENS)
+    assert report.rows_without_loss == NO_LOSS_COMPLETION

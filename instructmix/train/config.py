@@ -35,7 +35,9 @@ def loss_flags(spec: TrainSpec, data_format: str) -> dict[str, bool | None]:
     data (a messages mixture is turned into that form by `load_mixture`); `all` masks nothing.
     """
     if spec.loss == "assistant_only":
-        return {"assistant_only_loss": True, "completion_only_loss": None}
+        # TRL would also mask prompt turns of prompt-completion data unless told not to.
+        completion = False if data_format == "prompt_completion" else None
+        return {"assistant_only_loss": True, "completion_only_loss": completion}
     if spec.loss == "completion_only":
         return {"assistant_only_loss": False, "completion_only_loss": True}
     completion = False if data_format == "prompt_completion" else None
