@@ -8,6 +8,7 @@ artifact), one trains. Neither retries: training is not a network call.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,12 @@ from instructmix.mixtures.recipe import load_recipe
 from instructmix.train.spec import TrainSpec
 
 DEFAULT_ARTIFACTS = Path("artifacts")
-DEFAULT_CACHE = Path(".cache")
+
+
+def default_cache_dir() -> Path:
+    """Converted base models: $INSTRUCTMIX_CACHE/models, else ~/.cache/instructmix/models."""
+    root = os.environ.get("INSTRUCTMIX_CACHE") or Path.home() / ".cache" / "instructmix"
+    return Path(root) / "models"
 
 
 @dataclass(frozen=True)
@@ -102,10 +108,14 @@ def sft_task(plan: TrainPlan, cache_dir: Path, prepared):
 def train(
     name: str,
     artifacts: Path = DEFAULT_ARTIFACTS,
-    cache_dir: Path = DEFAULT_CACHE,
+    cache_dir: Path | None = None,
     output_dir: Path | None = None,
 ):
-    """Pre-flight and SFT on the built mixture of recipe NAME; returns the `TrainResult`."""
+    """Pre-flight and SFT on the built mixture of recipe NAME; returns the `TrainResult`.
+
+    `cache_dir` holds converted base models (default: `default_cache_dir()`).
+    """
     plan = train_plan(name, Path(artifacts), output_dir)
-    prepared = preflight_task(plan, Path(cache_dir))
-    return sft_task(plan, Path(cache_dir), prepared)
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    prepared = preflight_task(plan, cache)
+    return sft_task(plan, cache, prepared)

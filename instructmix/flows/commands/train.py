@@ -20,21 +20,26 @@ def register(app: typer.Typer) -> None:
             False, "--preflight", help="only run the pre-flight check and print it"
         ),
         artifacts: Path = typer.Option(Path("artifacts"), help="folder holding mixtures/NAME"),
-        cache_dir: Path = typer.Option(Path(".cache"), help="cache for converted base models"),
+        cache_dir: Path | None = typer.Option(
+            None,
+            help="converted base models (default: $INSTRUCTMIX_CACHE/models or "
+            "~/.cache/instructmix/models)",
+        ),
         output: Path | None = typer.Option(
             None, help="model folder (default: train.output_dir or artifacts/models/NAME)"
         ),
     ) -> None:
         """Pre-flight check, then SFT on the built mixture NAME (its recipe's train: section)."""
+        from instructmix.flows.train import default_cache_dir, train_plan
         from instructmix.flows.train import train as train_flow
-        from instructmix.flows.train import train_plan
 
         quiet_user_errors(ctx)
         plan = train_plan(name, artifacts, output)
         if preflight:
             from instructmix.train.run import prepare
 
-            prepared = prepare(plan.mixture_dir, plan.spec, cache_dir, show_progress=True)
+            cache = cache_dir or default_cache_dir()
+            prepared = prepare(plan.mixture_dir, plan.spec, cache, show_progress=True)
             typer.echo(f"pre-flight of {plan.name} ({plan.mixture_dir}):")
             typer.echo(prepared.report.render())
             if prepared.report.blocking:
