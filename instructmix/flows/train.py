@@ -14,6 +14,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
 from instructmix.instances import InstructmixError
 from instructmix.mixtures.recipe import load_recipe
@@ -61,7 +62,7 @@ def train_plan(
     return TrainPlan(recipe.name, recipe.train, recipe.seed, mixture_dir, Path(output_dir))
 
 
-@task(name="train-preflight")
+@task(name="train-preflight", cache_policy=NO_CACHE)
 def preflight_task(plan: TrainPlan, cache_dir: Path):
     """Load the mixture and tokenizer, run the pre-flight check and publish its report."""
     from instructmix.train.run import prepare
@@ -77,7 +78,7 @@ def preflight_task(plan: TrainPlan, cache_dir: Path):
     return prepared
 
 
-@task(name="train-sft")
+@task(name="train-sft", cache_policy=NO_CACHE)
 def sft_task(plan: TrainPlan, cache_dir: Path, prepared):
     """Run SFT (refuses on a blocking pre-flight issue) and publish the loss summary."""
     from instructmix.train.run import train_mixture
