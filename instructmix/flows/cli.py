@@ -11,6 +11,7 @@ import sys
 import typer
 
 from instructmix.flows.commands import build as build_commands
+from instructmix.flows.commands import sources as sources_commands
 from instructmix.flows.commands import train as train_commands
 from instructmix.instances import InstructmixError
 
@@ -33,6 +34,7 @@ def _root(
 
 
 build_commands.register(app)
+sources_commands.register(app)
 train_commands.register(app)
 
 
