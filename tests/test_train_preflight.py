@@ -210,3 +210,12 @@ def test_prompt_completion_mixture_as_the_build_writes_it(tmp_path: Path) -> Non
     report = preflight(data, word_tokenizer(), spec)
     assert (report.truncated_rows, report.truncated_tokens) == (TRUNCATED_ROWS, TRUNCATED_TOKENS)
     assert report.rows_without_loss == NO_LOSS_COMPLETION
+
+
+def test_parallel_measurement_matches_the_serial_one(mixture: Path) -> None:
+    from instructmix.train.preflight import measure_rows
+
+    data = load_mixture(mixture, "assistant_only")
+    serial = measure_rows(data.train, word_tokenizer(), "assistant_only", num_proc=1)
+    assert serial == [(length, first) for _, length, first in ROWS]
+    assert measure_rows(data.train, word_tokenizer(), "assistant_only", num_proc=2) == serial
