@@ -15,6 +15,7 @@ from instructmix.flows.commands import cards as card_commands
 from instructmix.flows.commands import inspect as inspect_commands
 from instructmix.flows.commands import natural_instructions as ni_commands
 from instructmix.flows.commands import sources as sources_commands
+from instructmix.flows.commands import train as train_commands
 from instructmix.instances import InstructmixError
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ card_commands.register(app)
 inspect_commands.register(app)
 sources_commands.register(app)
 ni_commands.register(app)
+train_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
