@@ -109,3 +109,19 @@ def test_lima_1k_full_size(mirror, tmp_path):
     assert strata["mixture"]["after"]["conversation"] == 950
     card = (tmp_path / "lima-1k" / "README.md").read_text()
     assert "| lima | 950 |" in card
+
+
+def test_self_instruct_gpt3_sample_reads_as_alpaca_rows(mirror):
+    from instructmix.generators import existing
+    from instructmix.instances import validate
+
+    config = existing.Config(dataset="self_instruct_gpt3")
+    result = existing.generate(config, StageContext(mirror=mirror))
+    assert result.report.rows_in == 1000 and result.report.balanced()
+    first = validate(result.kept).slice(0, 1).to_pylist()[0]
+    assert first["origin"] == "self_instruct" and first["source"] == "self_instruct_gpt3"
+    assert first["messages"][0]["content"] == "Given two integers, find their average.\n\n2, 3"
+    assert first["messages"][1]["content"] == "(2 + 3) / 2 = 2.5"
+    assert existing.inputs(config, StageContext(mirror=mirror)) == [
+        mirror / "self_instruct" / "gpt3_generations_sample_1000.json"
+    ]
