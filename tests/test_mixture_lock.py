@@ -136,3 +136,9 @@ def test_prompt_completion_output_loads_with_trl_columns(tmp_path, mirror):
     multi_turn = [r for r in loaded if len(r["prompt"]) > 1]
     for row in multi_turn:  # earlier turns stay in the prompt, alternating
         assert [m["role"] for m in row["prompt"]][-2:] == ["assistant", "user"]
+
+
+def test_limit_builds_under_its_own_name(workspace):
+    # No flow runs here: the check fails before, naming the scaled build's own folder.
+    with pytest.raises(ManifestMismatch, match=r"tiny-limit5/manifest\.json: no manifest"):
+        run_cli(_build_args(workspace, "--limit", "5", "--check"))
