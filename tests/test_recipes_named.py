@@ -87,6 +87,9 @@ def test_flan_style_scaled_keeps_its_format_mix(mirror, tmp_path):
     formats = Counter(r["template"].rsplit("#", 1)[1] for r in rows)
     assert formats["fs"] == 15 and formats["cot"] == 3
     assert formats["zs_opt"] + formats["zs_noopt"] == 15
+    # The card's composition table is per recipe source, as the Tulu and LIMA papers show it.
+    table = {line["source"]: line["rows"] for line in composition(result.splits)}
+    assert table == {"zero_shot": 15, "few_shot": 15, "chain_of_thought": 3}
 
 
 def test_lima_1k_full_size(mirror, tmp_path):

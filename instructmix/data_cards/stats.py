@@ -20,8 +20,24 @@ def read_split_files(folder: Path) -> dict[str, pa.Table]:
     return {name: pa.concat_tables(parts) for name, parts in splits.items()}
 
 
+def row_labels(table: pa.Table) -> list[str]:
+    """Per row: the recipe source it was drawn for (`meta.recipe_source`), else its `source`.
+
+    A recipe source (e.g. `flan_tasks`, `few_shot`) is the unit a recipe mixes, as the
+    composition tables of the Tulu and LIMA papers show it; one may span many datasets.
+    """
+    labels = []
+    for meta, source in zip(
+        table.column("meta").to_pylist(), table.column("source").to_pylist(), strict=True
+    ):
+        label = json.loads(meta).get("recipe_source") if '"recipe_source"' in meta else None
+        labels.append(label if isinstance(label, str) and label else source)
+    return labels
+
+
 def composition(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
-    """Rows, share and mean prompt/response length (characters) per source, over all splits."""
+    """Rows, share and mean prompt/response length (characters) per recipe source (see
+    `row_labels`), over all splits."""
     frames = []
     for table in tables.values():
         if "messages" in table.column_names:
@@ -42,7 +58,7 @@ def composition(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
         frames.append(
             pl.DataFrame(
                 {
-                    "source": table.column("source").to_pylist(),
+                    "source": row_labels(table),
                     "prompt_chars": prompts,
                     "response_chars": responses,
                 }
