@@ -232,3 +232,18 @@ def test_generate_source_applies_selectors_and_keeps_the_funnel_balanced(mirror)
     assert result.kept.num_rows == 0 and result.report.rows_out == 0
     assert result.report.balanced() and result.report.dropped_by_reason == {"excluded": 999}
     assert set(result.rejected.column("reject_stage").to_pylist()) == {"select:gpt"}
+
+
+def test_quality_scores_read_numbers_only():
+    from instructmix.mixtures.strata import quality_scores
+
+    metas = [
+        '{"quality": 0.5}',
+        "{}",
+        '{"quality": true}',
+        '{"quality": {"a": 1}}',
+        '{"quality": 3}',
+    ]
+    assert quality_scores(metas, "quality").tolist() == [0.5, -np.inf, -np.inf, -np.inf, 3.0]
+    assert quality_scores(['{"q-score": 2}'], "q-score").tolist() == [2.0]
+    assert quality_scores(metas, None).tolist() == [-np.inf] * 5
