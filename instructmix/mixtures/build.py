@@ -187,6 +187,7 @@ def assemble(
         "recipe": recipe.model_dump(mode="json"),
         "seed": recipe.seed,
         "packages": lock.package_versions(),
+        "code_hash": lock.code_hash(),
         "inputs": lock.input_hashes(inputs, ctx.mirror),
         "counts": {r.stage: {"rows_in": r.rows_in, "rows_out": r.rows_out} for r in funnel},
         "splits": {name: table.num_rows for name, table in splits.items()},
