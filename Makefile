@@ -23,10 +23,8 @@ BUILD_FLAGS := $(if $(LIMIT),--limit $(LIMIT),) $(if $(CHECK),--check,)
 INSTRUCTMIX_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 PREFECT_HOME ?= $(CURDIR)/.prefect
 PREFECT_SERVER_ANALYTICS_ENABLED ?= false
-# Prefect's ephemeral API server gets 20 s to start by default: too little on a busy machine.
 PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
-export INSTRUCTMIX_MIRROR PREFECT_HOME PREFECT_SERVER_ANALYTICS_ENABLED
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+export INSTRUCTMIX_MIRROR PREFECT_HOME PREFECT_SERVER_ANALYTICS_ENABLED PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
 .PHONY: setup mixture mixtures test lint format train clean
 
@@ -51,12 +49,17 @@ mixtures: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Train on a built mixture with the recipe's train: section (demo: a tiny model on the CPU).
+train: $(STAMP)
+	test -d artifacts/mixtures/$(NAME) || $(VENV)/bin/instructmix build $(NAME)
+	$(VENV)/bin/instructmix train $(NAME)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff format --check instructmix tests benchmarks
 	$(VENV)/bin/ruff check .
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff format instructmix tests benchmarks
 	$(VENV)/bin/ruff check --fix .
 
 clean:

@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from instructmix.filters.registry import FilterConfig
 from instructmix.generators.registry import GeneratorConfig
 from instructmix.instances import InstructmixError
+from instructmix.train.spec import TrainSpec
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
@@ -145,6 +146,7 @@ class Recipe(BaseModel):
     )
     split: SplitSpec = Field(default_factory=SplitSpec)
     output_format: Literal["messages", "prompt_completion"] = "messages"
+    train: TrainSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Recipe:
