@@ -136,3 +136,26 @@ def test_prompt_completion_output_loads_with_trl_columns(tmp_path, mirror):
     multi_turn = [r for r in loaded if len(r["prompt"]) > 1]
     for row in multi_turn:  # earlier turns stay in the prompt, alternating
         assert [m["role"] for m in row["prompt"]][-2:] == ["assistant", "user"]
+
+
+def test_limit_builds_under_its_own_name(workspace):
+    # No flow runs here: the check fails before, naming the scaled build's own folder.
+    with pytest.raises(ManifestMismatch, match=r"tiny-limit5/manifest\.json: no manifest"):
+        run_cli(_build_args(workspace, "--limit", "5", "--check"))
+
+
+def test_code_hash_is_context_not_a_difference(tmp_path):
+    from instructmix.mixtures.manifest import check_message, code_hash
+
+    locked = {"code_hash": "a", "outputs": {"d": "1"}}
+    assert check_message("x", locked, {"code_hash": "b", "outputs": {"d": "1"}}) is None
+    message = check_message("x", locked, {"code_hash": "b", "outputs": {"d": "2"}})
+    assert message == (
+        "rebuild of 'x' differs from the lock: outputs.d: locked '1', rebuilt '2' "
+        "(the instructmix source code changed since the build)"
+    )
+    (tmp_path / "m.py").write_text("x = 1\n")
+    before = code_hash(tmp_path)
+    assert code_hash(tmp_path) == before and len(before) == 64
+    (tmp_path / "m.py").write_text("x = 2\n")
+    assert code_hash(tmp_path) != before

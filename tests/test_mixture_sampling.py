@@ -208,3 +208,42 @@ def test_bad_recipes_say_how_to_fix(sources, extra, message):
 
     with pytest.raises(RecipeError, match=message):
         recipe(sources, **extra)
+
+
+def test_include_that_matches_nothing_names_the_source_and_the_values_it_has(mirror):
+    from instructmix.instances.context import StageContext
+    from instructmix.mixtures.build import generate_source
+    from instructmix.mixtures.select import SelectionError
+
+    spec = recipe({"lima": {"include": {"category": ["conversaton"]}}}).sources[0]
+    with pytest.raises(SelectionError, match=r"'lima': include .*conversaton.* matched none of"):
+        generate_source(spec, StageContext(mirror=mirror))
+
+
+def test_generate_source_applies_selectors_and_keeps_the_funnel_balanced(mirror):
+    from instructmix.instances.context import StageContext
+    from instructmix.mixtures.build import generate_source
+
+    spec = recipe({"gpt": {"exclude": {"lang": ["en"]}}}).sources[0]
+    spec = spec.model_copy(
+        update={"generator": spec.generator.model_copy(update={"dataset": "gpt4_llm"})}
+    )
+    result = generate_source(spec, StageContext(mirror=mirror))
+    assert result.kept.num_rows == 0 and result.report.rows_out == 0
+    assert result.report.balanced() and result.report.dropped_by_reason == {"excluded": 999}
+    assert set(result.rejected.column("reject_stage").to_pylist()) == {"select:gpt"}
+
+
+def test_quality_scores_read_numbers_only():
+    from instructmix.mixtures.strata import quality_scores
+
+    metas = [
+        '{"quality": 0.5}',
+        "{}",
+        '{"quality": true}',
+        '{"quality": {"a": 1}}',
+        '{"quality": 3}',
+    ]
+    assert quality_scores(metas, "quality").tolist() == [0.5, -np.inf, -np.inf, -np.inf, 3.0]
+    assert quality_scores(['{"q-score": 2}'], "q-score").tolist() == [2.0]
+    assert quality_scores(metas, None).tolist() == [-np.inf] * 5

@@ -44,7 +44,7 @@ def _save(figure: plt.Figure, path: Path) -> None:
 def length_histograms(frame: pl.DataFrame, path: Path) -> None:
     """Histograms of prompt and response length (characters, log scale) per source."""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
-    sources = sorted(frame["source"].unique().to_list())
+    sources = sorted(frame["recipe_source"].unique().to_list())
     for axis, column, title in zip(
         axes, ("prompt_chars", "response_chars"), ("prompt", "response"), strict=True
     ):
@@ -52,7 +52,7 @@ def length_histograms(frame: pl.DataFrame, path: Path) -> None:
         top = max(10.0, float(values.max()) if len(values) else 10.0)
         bins = np.logspace(0, np.log10(top + 1), 40)
         for source in sources:
-            part = frame.filter(pl.col("source") == source)[column].to_numpy()
+            part = frame.filter(pl.col("recipe_source") == source)[column].to_numpy()
             axis.hist(np.maximum(part, 1), bins=bins, histtype="step", linewidth=1.5, label=source)
         axis.set_xscale("log")
         axis.set_xlabel(f"{title} length (characters, log scale)")

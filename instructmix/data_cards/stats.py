@@ -35,11 +35,27 @@ def conversations(table: pa.Table) -> list[list[dict[str, str]]]:
     return [p + c for p, c in zip(prompts, completions, strict=True)]
 
 
+def row_labels(table: pa.Table) -> list[str]:
+    """Per row: the recipe source it was drawn for (`meta.recipe_source`), else its `source`.
+
+    A recipe source (e.g. `flan_tasks`, `few_shot`) is the unit a recipe mixes, as the
+    composition tables of the Tulu and LIMA papers show it; one may span many datasets.
+    """
+    frame = pl.DataFrame(
+        {"meta": table.column("meta").to_pylist(), "source": table.column("source").to_pylist()}
+    )
+    label = pl.col("meta").str.json_path_match("$.recipe_source")
+    labels = frame.select(
+        pl.when(label.is_null() | (label == "")).then(pl.col("source")).otherwise(label)
+    )
+    return labels.to_series().to_list()
+
+
 def rows_frame(tables: dict[str, pa.Table]) -> pl.DataFrame:
     """One line per row of every split: labels, lengths in characters, turns and instruction.
 
-    Columns: split, id, source, origin, task, category, lang, prompt_chars, response_chars,
-    turns, instruction.
+    Columns: split, id, recipe_source (see `row_labels`), source, origin, task, category, lang,
+    prompt_chars, response_chars, turns, instruction.
     """
     frames = []
     for split, table in tables.items():
@@ -52,6 +68,7 @@ def rows_frame(tables: dict[str, pa.Table]) -> pl.DataFrame:
             pl.DataFrame(
                 {
                     "split": [split] * table.num_rows,
+                    "recipe_source": row_labels(table),
                     **labels,
                     "prompt_chars": [
                         sum(len(m["content"]) for m in ms if m["role"] != "assistant")
@@ -70,24 +87,31 @@ def rows_frame(tables: dict[str, pa.Table]) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame()
 
 
-def composition(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Rows, share, origin, tasks and mean prompt/response length (characters) per source."""
+def composition(data: dict[str, pa.Table] | pl.DataFrame) -> list[dict[str, Any]]:
+    """Per recipe source (see `row_labels`), over all splits: rows, share, origin, datasets
+    (distinct `source` values), tasks and mean prompt/response length in characters.
+
+    `data` is the splits by name, or their `rows_frame`.
+    """
+    frame = rows_frame(data) if isinstance(data, dict) else data
     if frame.is_empty():
         return []
     total = frame.height
     grouped = (
-        frame.group_by("source")
+        frame.group_by("recipe_source")
         .agg(
             pl.len().alias("rows"),
-            pl.col("origin").mode().first().alias("origin"),
+            pl.col("origin").mode().sort().first().alias("origin"),
+            pl.col("source").n_unique().alias("datasets"),
             pl.col("task").n_unique().alias("tasks"),
             pl.col("prompt_chars").mean().alias("mean_prompt_chars"),
             pl.col("response_chars").mean().alias("mean_response_chars"),
         )
-        .sort(["rows", "source"], descending=[True, False])
+        .sort(["rows", "recipe_source"], descending=[True, False])
     )
     return [
         {
+            "source": row.pop("recipe_source"),
             **row,
             "share": row["rows"] / total,
             "mean_prompt_chars": round(row["mean_prompt_chars"], 1),
@@ -97,13 +121,29 @@ def composition(frame: pl.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def datasets_table(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows and share per dataset (`source` column) with its recipe source, when some recipe
+    source spans several datasets; [] otherwise (the composition table says it all)."""
+    if frame.is_empty() or frame["source"].n_unique() <= frame["recipe_source"].n_unique():
+        return []
+    grouped = (
+        frame.group_by("recipe_source", "source")
+        .len()
+        .sort(["len", "source"], descending=[True, False])
+    )
+    return [
+        {"recipe_source": label, "source": source, "rows": n, "share": n / frame.height}
+        for label, source, n in grouped.iter_rows()
+    ]
+
+
 def length_quantiles(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Per source (and overall): p10 / median / p90 / max of prompt and response characters."""
     if frame.is_empty():
         return []
     groups = [("all sources", frame)] + [
-        (source, frame.filter(pl.col("source") == source))
-        for source in sorted(frame["source"].unique().to_list())
+        (source, frame.filter(pl.col("recipe_source") == source))
+        for source in sorted(frame["recipe_source"].unique().to_list())
     ]
     rows = []
     for name, part in groups:
@@ -275,8 +315,9 @@ def funnel_rows(funnel: list[dict]) -> list[dict[str, Any]]:
 def samples(
     tables: dict[str, pa.Table], per_source: int = 2, max_chars: int = 600
 ) -> list[dict[str, Any]]:
-    """Up to `per_source` rows per source, each from a different task: the smallest id per
-    task, smallest first (stable across rebuilds). Text is cut to `max_chars` per turn."""
+    """Up to `per_source` rows per recipe source, each from a different task: the smallest id
+    per task, smallest first (stable across rebuilds). Text is cut to `max_chars` per turn.
+    Each row's `source` is its recipe source."""
     split = "train" if "train" in tables else next(iter(tables), None)
     if split is None:
         return []
@@ -285,7 +326,7 @@ def samples(
         {
             "i": range(table.num_rows),
             "id": table.column("id").to_pylist(),
-            "source": table.column("source").to_pylist(),
+            "source": row_labels(table),
             "task": table.column("task").to_pylist(),
         }
     )
@@ -294,7 +335,8 @@ def samples(
     chosen = table.take(pa.array(picked["i"].to_list(), pa.int64()))
     rows = []
     for index, messages in enumerate(conversations(chosen)):
-        row = {c: chosen.column(c)[index].as_py() for c in ("id", "source", "task", "category")}
+        row = {c: chosen.column(c)[index].as_py() for c in ("id", "task", "category")}
+        row["source"] = picked["source"][index]
         row["messages"] = [
             {
                 "role": m["role"],

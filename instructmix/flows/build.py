@@ -59,6 +59,14 @@ def sample_task(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, list[Report]
     sampled, reports = sample_recipe(table, recipe)
     for report in reports:
         _log(report)
+    for name, counts in reports[0].extras["sources"].items():
+        if counts["shortfall"]:
+            get_run_logger().warning(
+                "source %s: %d rows requested, only %d available after dedup, filters and caps",
+                name,
+                counts["requested"],
+                counts["selected"],
+            )
     return sampled, reports
 
 

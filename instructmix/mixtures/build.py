@@ -32,7 +32,7 @@ from instructmix.instances.rejected import split_rows
 from instructmix.mixtures import manifest as lock
 from instructmix.mixtures.recipe import Recipe, SourceSpec
 from instructmix.mixtures.sampling import sample_recipe, split_table, tag_recipe_source
-from instructmix.mixtures.select import select_rows
+from instructmix.mixtures.select import SelectionError, no_match_message, select_rows
 
 IDENTICAL = "identical_instance"
 SHARD_ROWS = 100_000
@@ -66,6 +66,8 @@ def generate_source(spec: SourceSpec, ctx: StageContext) -> StageResult:
     if spec.include is None and spec.exclude is None:
         return StageResult(kept, result.rejected, report)
     selected = select_rows(kept, spec)
+    if spec.include is not None and kept.num_rows and not selected.kept.num_rows:
+        raise SelectionError(no_match_message(kept, spec))
     reasons = Counter(report.dropped_by_reason)
     reasons.update(selected.report.dropped_by_reason)
     report = report.model_copy(
@@ -186,6 +188,7 @@ def assemble(
         "recipe": recipe.model_dump(mode="json"),
         "seed": recipe.seed,
         "packages": lock.package_versions(),
+        "code_hash": lock.code_hash(),
         "inputs": lock.input_hashes(inputs, ctx.mirror),
         "counts": {r.stage: {"rows_in": r.rows_in, "rows_out": r.rows_out} for r in funnel},
         "splits": {name: table.num_rows for name, table in splits.items()},

@@ -31,7 +31,7 @@ def scale_generator(generator: Any, max_rows: int) -> Any:
 
 
 def scale_source(spec: SourceSpec, max_rows: int) -> SourceSpec:
-    """`spec` taking at most `max_rows` rows (weights are scaled through the recipe's total)."""
+    """`spec` taking at most `max_rows` rows (a weighted source: through the recipe's total)."""
     update: dict[str, Any] = {"generator": scale_generator(spec.generator, max_rows)}
     if spec.weight is None:
         update.update(count=_capped(spec.count, max_rows), fraction=None)
@@ -52,7 +52,10 @@ def scale_recipe(recipe: Recipe, max_rows: int) -> Recipe:
     data["name"] = f"{recipe.name}-limit{max_rows}"
     data["description"] = f"{recipe.description} (every source capped at {max_rows} rows)"
     data["sources"] = [scale_source(spec, max_rows) for spec in recipe.sources]
-    if recipe.total is not None:
+    weights = [spec.weight for spec in recipe.sources if spec.weight is not None]
+    if recipe.total is not None and weights:  # the heaviest source gets at most max_rows
+        data["total"] = min(recipe.total, int(max_rows * sum(weights) / max(weights)))
+    elif recipe.total is not None:
         data["total"] = min(recipe.total, max_rows * len(recipe.sources))
     # Validate the scaled recipe like a written one (it must satisfy the same rules).
     return Recipe.model_validate(

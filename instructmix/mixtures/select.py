@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 import numpy as np
 import pyarrow as pa
 
-from instructmix.instances import StageResult
+from instructmix.instances import InstructmixError, StageResult
 from instructmix.instances.rejected import split_rows
 from instructmix.mixtures.recipe import RowSelector, SourceSpec
 
@@ -61,6 +61,25 @@ def select_rows(table: pa.Table, spec: SourceSpec) -> StageResult:
         reasons,
         seconds=time.perf_counter() - started,
         extras=extras,
+    )
+
+
+class SelectionError(InstructmixError):
+    """A source's `include` matched none of its rows (most likely a misspelt value)."""
+
+
+def no_match_message(table: pa.Table, spec: SourceSpec, shown: int = 5) -> str:
+    """Why `spec.include` kept nothing, with some of the values the source does have."""
+    assert spec.include is not None
+    named = [f for f in SELECTOR_FIELDS if getattr(spec.include, f)]
+    have = "; ".join(
+        f"{field}: {', '.join(sorted(set(table.column(field).to_pylist()))[:shown])}"
+        for field in named
+    )
+    wanted = {field: getattr(spec.include, field) for field in named}
+    return (
+        f"source {spec.name!r}: include {wanted} matched none of its {table.num_rows} rows; "
+        f"check the spelling (patterns like 'task1*' work). Some values it has: {have}"
     )
 
 

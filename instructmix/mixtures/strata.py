@@ -9,13 +9,17 @@ with a higher quality score in `meta` come first; the rest are drawn in seeded r
 from __future__ import annotations
 
 import json
-from collections import Counter
+import re
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from instructmix.mixtures.recipe import StratifySpec
+
+SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def even_allocation(
@@ -49,13 +53,22 @@ def even_allocation(
 
 def quality_scores(metas: list[str], key: str | None) -> np.ndarray:
     """The numeric `meta[key]` of each row, -inf where absent or not a number (or no key)."""
+    if key is None or not metas:
+        return np.full(len(metas), -np.inf)
+    if not SIMPLE_KEY.match(key):  # a key JSONPath cannot name plainly: parse in Python
+        return _quality_scores_python(metas, key)
+    values = pl.Series(metas, dtype=pl.String).str.json_path_match(f"$.{key}")
+    numbers = values.cast(pl.Float64, strict=False)
+    # JSON booleans would cast to 1.0/0.0: they are not scores.
+    numbers = pl.select(
+        pl.when(values.is_in(["true", "false"])).then(None).otherwise(numbers)
+    ).to_series()
+    return numbers.fill_null(-np.inf).fill_nan(-np.inf).to_numpy().astype(float)
+
+
+def _quality_scores_python(metas: list[str], key: str) -> np.ndarray:
     scores = np.full(len(metas), -np.inf)
-    if key is None:
-        return scores
-    needle = f'"{key}"'
     for index, meta in enumerate(metas):
-        if needle not in meta:
-            continue
         value = json.loads(meta).get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             scores[index] = float(value)
@@ -71,11 +84,6 @@ def rank_in_stratum(
     return shuffled[order]
 
 
-def histogram(values: list[str]) -> dict[str, int]:
-    """Rows per stratum, sorted by stratum name."""
-    return dict(sorted(Counter(values).items()))
-
-
 def stratified_draw(
     table: pa.Table,
     positions: np.ndarray,
@@ -88,29 +96,39 @@ def stratified_draw(
     Returns the drawn positions and the histogram record the report keeps:
     `{"by", "cap", "quality_key", "scored", "before": {stratum: rows}, "after": {...}}`.
     """
-    column = table.column(spec.by).to_pylist()
-    values = [column[p] for p in positions]
-    metas = table.column("meta").to_pylist()
-    scores = quality_scores([metas[p] for p in positions], spec.quality_key)
-    groups: dict[str, list[int]] = {}
-    for offset, value in enumerate(values):
-        groups.setdefault(value, []).append(offset)
+    taken = pa.array(positions, pa.int64())
+    encoded = pc.dictionary_encode(table.column(spec.by).take(taken)).combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names = encoded.dictionary.to_pylist()
+    scores = quality_scores(table.column("meta").take(taken).to_pylist(), spec.quality_key)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    sizes = np.diff(bounds)
     allocation = even_allocation(
-        {name: len(members) for name, members in groups.items()}, target, spec.cap, rng
+        {name: int(size) for name, size in zip(names, sizes, strict=True)}, target, spec.cap, rng
     )
     picked: list[np.ndarray] = []
-    for name in sorted(groups):
-        members = np.asarray(groups[name], dtype=np.int64)
-        ranked = rank_in_stratum(members, scores, rng)
-        picked.append(ranked[: allocation[name]])
+    for code in sorted(range(len(names)), key=names.__getitem__):
+        members = order[bounds[code] : bounds[code + 1]]
+        wanted = allocation[names[code]]
+        if wanted == len(members):
+            picked.append(members)
+        elif wanted:
+            picked.append(rank_in_stratum(members, scores, rng)[:wanted])
     offsets = np.sort(np.concatenate(picked)) if picked else np.array([], dtype=np.int64)
-    drawn = positions[offsets]
+    after = np.bincount(codes[offsets], minlength=len(names))
     record = {
         "by": spec.by,
         "cap": spec.cap,
         "quality_key": spec.quality_key,
         "scored": int(np.isfinite(scores).sum()),
-        "before": histogram(values),
-        "after": histogram([values[o] for o in offsets]),
+        "before": {
+            names[c]: int(sizes[c]) for c in sorted(range(len(names)), key=names.__getitem__)
+        },
+        "after": {
+            names[c]: int(after[c])
+            for c in sorted(range(len(names)), key=names.__getitem__)
+            if after[c]
+        },
     }
-    return drawn, record
+    return positions[offsets], record

@@ -18,7 +18,7 @@ from instructmix.instances.context import StageContext
 from instructmix.mixtures.build import check_inputs
 from instructmix.mixtures.manifest import (
     ManifestMismatch,
-    first_difference,
+    check_message,
     input_hashes,
     precheck,
 )
@@ -77,12 +77,9 @@ def register(app: typer.Typer) -> None:
             with tempfile.TemporaryDirectory(prefix=".check-", dir=out) as scratch:
                 result = build_mixture(recipe, recipe_yaml, run_ctx, Path(scratch))
                 rebuilt = json.loads((Path(scratch) / recipe.name / "manifest.json").read_text())
-            locked = json.loads(locked_path.read_text())
-            difference = first_difference(locked, rebuilt)
-            if difference:
-                raise ManifestMismatch(
-                    f"rebuild of {recipe.name!r} differs from the lock: {difference}"
-                )
+            message = check_message(recipe.name, json.loads(locked_path.read_text()), rebuilt)
+            if message:
+                raise ManifestMismatch(message)
             print_summary(result.funnel, f"{recipe.name}: check", time.perf_counter() - started)
             typer.echo(f"check passed: rebuild of {recipe.name!r} matches {locked_path}")
             return
