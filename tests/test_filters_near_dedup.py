@@ -153,3 +153,10 @@ def test_ground_truth_join_equals_brute_force():
             if sets[i] and len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= threshold
         }
         assert set(truth_pairs(texts, ngram, threshold)) == expected
+
+
+def test_empty_table_passes_through():
+    from instructmix.instances import empty_table
+
+    result = near_dedup.run(empty_table(), near_dedup.Config())
+    check_balanced(result, 0)

@@ -116,3 +116,17 @@ def test_language_filter_rejects_other_languages_and_sets_lang():
 def test_language_config_wants_iso_codes():
     with pytest.raises(ValidationError, match="ISO 639-1"):
         language.Config(languages=["English"])
+
+
+@pytest.mark.parametrize(
+    "module, config",
+    [
+        (quality, quality.Config()),
+        (language, language.Config()),
+    ],
+)
+def test_empty_table_passes_through(module, config):
+    from instructmix.instances import empty_table
+
+    result = module.run(empty_table(), config)
+    check_balanced(result, 0)

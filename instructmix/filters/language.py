@@ -44,7 +44,9 @@ class Config(BaseModel):
     text: Literal["prompt", "response", "prompt_response"] = Field(
         default="prompt", description="which text is identified (code blocks are left out)"
     )
-    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    min_confidence: float = Field(
+        default=0.8, ge=0, le=1, description="below this, the declared lang stands"
+    )
     min_chars: int = Field(default=20, ge=1, description="fewer letters: keep the declared lang")
     max_chars: int = Field(default=600, ge=20, description="identify on this many characters")
     set_lang: bool = Field(default=True, description="write the identified language to `lang`")

@@ -102,11 +102,10 @@ class Config(BaseModel):
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers fork from a server that has imported `minhash` (and the
-    caller's `__main__`) once.
+    """A process pool whose workers fork from a server that preloads `minhash` (and `__main__`).
 
-    The fork server starts once per process - later pools fork from it at once, paying no
-    import time - and holds no threads, so forking from it is safe (polars is threaded).
+    The server is started once per process and reused by later pools; it holds no threads, so
+    forking from it is safe (polars is threaded and must not be forked mid-flight).
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", "instructmix.filters.minhash"])
