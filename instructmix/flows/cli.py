@@ -12,6 +12,7 @@ import typer
 
 from instructmix.flows.commands import build as build_commands
 from instructmix.flows.commands import natural_instructions as ni_commands
+from instructmix.flows.commands import sources as sources_commands
 from instructmix.instances import InstructmixError
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ def _root(
 
 build_commands.register(app)
 ni_commands.register(app)
+sources_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

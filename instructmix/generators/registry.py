@@ -13,17 +13,20 @@ from typing import Annotated
 from pydantic import Field
 
 from instructmix.generators import existing, local, natural_instructions
+from instructmix.generators.templated import generator as templated
 from instructmix.instances import StageResult
 from instructmix.instances.context import StageContext
 
 GeneratorConfig = Annotated[
-    existing.Config | local.Config | natural_instructions.Config, Field(discriminator="kind")
+    existing.Config | local.Config | natural_instructions.Config | templated.Config,
+    Field(discriminator="kind"),
 ]
 
 _MODULES: dict[str, ModuleType] = {
     "existing": existing,
     "instances_file": local,
     "natural_instructions": natural_instructions,
+    "templated": templated,
 }
 
 
