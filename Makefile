@@ -37,12 +37,17 @@ mixture: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Train on a built mixture with the recipe's train: section (demo: a tiny model on the CPU).
+train: $(STAMP)
+	test -d artifacts/mixtures/$(NAME) || $(VENV)/bin/instructmix build $(NAME)
+	$(VENV)/bin/instructmix train $(NAME)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff format --check instructmix tests benchmarks
 	$(VENV)/bin/ruff check .
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff format instructmix tests benchmarks
 	$(VENV)/bin/ruff check --fix .
 
 clean:
