@@ -125,6 +125,7 @@ def test_permissive_mixture_is_not_nc_and_unknown_terms_give_other():
     assert not mixture_license(Counter({("a", "apache-2.0"): 1}), [])["non_commercial"]
     info = mixture_license(Counter({("a", "apache-2.0"): 1, ("b", "unknown"): 1}), [])
     assert info["ids"] == ["apache-2.0", "other"] and info["unknown"]
+    assert info["unknown_sources"] == ["b"]
     odd = mixture_license(Counter({("c", "my-custom-terms"): 1}), [])
     assert odd["ids"] == ["other"] and odd["other"] == ["my-custom-terms"]
 

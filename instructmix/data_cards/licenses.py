@@ -109,7 +109,8 @@ def mixture_license(rows: Counter, declared: list[str]) -> dict[str, Any]:
 
     Returns {"ids": sorted Hub ids (the card's `license` value), "other": names the Hub does
     not know, "by_source": [{"source", "license", "rows"}], "non_commercial", "share_alike",
-    "no_derivatives", "unknown": bool, "nc_sources": sources holding NC rows}.
+    "no_derivatives", "unknown": bool, "nc_sources": sources holding NC rows,
+    "unknown_sources": sources holding rows of unknown or custom terms}.
     """
     found = {lic for (_, lic) in rows} | {normalize_license(lic) for lic in declared}
     unknown = UNKNOWN in found or "other" in found or not found
@@ -131,4 +132,5 @@ def mixture_license(rows: Counter, declared: list[str]) -> dict[str, Any]:
         "no_derivatives": any(flag["no_derivatives"] for flag in flags),
         "unknown": unknown or bool(other),
         "nc_sources": sorted({s for (s, lic) in rows if terms(lic)["non_commercial"]}),
+        "unknown_sources": sorted({s for (s, lic) in rows if not terms(lic)["known"]}),
     }
