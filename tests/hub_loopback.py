@@ -1,7 +1,8 @@
 """A small HTTP server on 127.0.0.1 that answers the Hub endpoints `huggingface_hub` calls to
 create a dataset repository, a branch and a commit with regular and LFS files.
 
-It implements: POST /api/repos/create, POST /api/datasets/{repo}/branch/{branch},
+It implements: GET /api/agent-harnesses (an empty registry), POST /api/repos/create,
+POST /api/datasets/{repo}/branch/{branch},
 POST /api/datasets/{repo}/preupload/{revision}, POST /datasets/{repo}.git/info/lfs/objects/batch
 (basic transfer), PUT /lfs-upload/{oid} (the upload href it hands out), and
 POST /api/datasets/{repo}/commit/{revision} (NDJSON). It checks the sha256 of every LFS upload,
@@ -211,6 +212,10 @@ def _handler(state: HubState) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802
             self._record(b"")
+            if self.path.split("?")[0] == "/api/agent-harnesses":
+                # huggingface_hub fetches this registry (user-agent telemetry, unauthenticated)
+                # once a day into HF_HOME; an empty one means "no agent detected".
+                return self._reply(200, {"standardEnvVars": [], "harnesses": {}})
             return self._reply(404, {"error": f"fake hub: no route for GET {self.path}"})
 
     return Handler

@@ -10,6 +10,9 @@ the fake checks. See docs/cards_and_hub.md.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,21 +148,39 @@ def test_cli_dry_run_lists_exactly_the_files_and_sizes(folder):
 
 
 @pytest.mark.slow
-def test_cli_push_runs_the_publish_flow_and_stores_no_token(
-    folder, no_xet, monkeypatch, prefect_harness
-):
-    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL, PREFECT_HOME
-
+def test_cli_push_runs_the_publish_flow_and_stores_no_token(folder, tmp_path):
+    """The real command line in a subprocess (its own Prefect home and huggingface_hub home):
+    HF_ENDPOINT and HF_TOKEN from the environment, the publish flow, no token on disk."""
+    prefect_home, hf_home = tmp_path / "prefect-home", tmp_path / "hf-home"
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": "",  # set below, once the fake Hub has a port
+        "HF_TOKEN": TOKEN,
+        "HF_HOME": str(hf_home),
+        "HF_HUB_DISABLE_XET": "1",  # the fake Hub speaks LFS, not Xet
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "150",
+    }
+    env.pop("PREFECT_API_URL", None)
     with FakeHub() as hub:
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        monkeypatch.setenv("HF_TOKEN", TOKEN)
-        result = CliRunner().invoke(
-            app, ["push", "tiny", "--repo", "org/tiny", "--out", str(folder.parent)]
+        env["HF_ENDPOINT"] = hub.url
+        args = ["push", "tiny", "--repo", "org/tiny", "--out", str(folder.parent)]
+        proc = subprocess.run(
+            [sys.executable, "-m", "instructmix.flows.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         state = hub.state
-    assert result.exit_code == 0, result.output
-    assert "pushed 10 files to org/tiny@main" in result.output
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "pushed 10 files to org/tiny@main" in proc.stdout
     assert set(state.files("org/tiny")) == {i.path_in_repo for i in upload_plan(folder)}
-    database = Path(PREFECT_API_DATABASE_CONNECTION_URL.value().split("///")[-1]).parent
-    assert any(database.glob("*.db"))  # the flow's run records are there to be scanned
-    assert _token_files(no_xet, folder, database, PREFECT_HOME.value()) == []
+    api_calls = [r for r in state.requests if r["method"] == "POST"]
+    assert {r["authorization"] for r in api_calls} == {f"Bearer {TOKEN}"}
+    gets = [r["path"] for r in state.requests if r["method"] == "GET"]
+    assert set(gets) <= {"/api/agent-harnesses"}  # huggingface_hub's telemetry registry
+    assert any(prefect_home.rglob("*.db"))  # the flow's run records are there to be scanned
+    assert _token_files(hf_home, folder, prefect_home) == []
+    assert TOKEN not in proc.stdout + proc.stderr
