@@ -63,6 +63,12 @@ def no_xet(monkeypatch, tmp_path):
     monkeypatch.setattr(constants, "HF_HOME", str(home))
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
     monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
+    # huggingface_hub reads its agent-harness registry from this cache before asking the Hub
+    # (https://huggingface.co, not the fake): a fresh empty copy keeps the tests off the network.
+    registry = home / ".agent_harnesses.json"
+    home.mkdir(parents=True)
+    registry.write_text(json.dumps({"standardEnvVars": [], "harnesses": {}}))
+    monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(registry))
     return home
 
 
