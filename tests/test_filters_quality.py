@@ -49,9 +49,12 @@ def test_heuristics_can_be_turned_off_and_ordinary_rows_pass():
         row("What is 2+2?", "4"),
         row("Count to five", "1, 2, 3, 4, 5"),
         row("Draw a cat.", "I'm sorry, but I cannot help with drawing images."),
+        row("Describe the sky.", "I can't help but admire the deep blue sky at dusk."),
     ]
     result = quality.run(table(rows), quality.Config(refusal=False))
-    assert result.kept.num_rows == 4
+    assert result.kept.num_rows == 5
+    result = quality.run(table(rows), quality.Config())
+    assert result.rejected.column("id").to_pylist() == [rows[3]["id"]]  # only the refusal
 
 
 def test_pii_is_masked_in_kept_rows_with_a_new_id_and_meta():

@@ -51,7 +51,8 @@ REFUSAL_PATTERN = (
     r"(?i)^\W*(?:i'?m sorry|i am sorry|sorry|unfortunately|i apologi[sz]e)?[, ]*(?:but )?"
     r"(?:i|we) (?:can ?not|can't|cannot|won't|will not|am (?:not able|unable)|'m (?:not able|"
     r"unable)|am not allowed|do not feel comfortable|don't feel comfortable) "
-    r"(?:to )?(?:help|assist|comply|fulfil|fulfill|provide|answer|do that|complete|create|"
+    r"(?:to )?(?:help(?: you| with|[.,!]|$)|assist|comply|fulfil|fulfill|provide|answer|do that|"
+    r"complete|create|"
     r"generate|write|perform|engage|respond|browse|access|share)"
 )
 AI_DISCLAIMER_PATTERN = (
