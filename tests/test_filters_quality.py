@@ -133,3 +133,21 @@ def test_empty_table_passes_through(module, config):
 
     result = module.run(empty_table(), config)
     check_balanced(result, 0)
+
+
+def test_rows_identical_after_masking_keep_one():
+    rows = [
+        row("Write to ann@example.org about the meeting.", "Done."),
+        row("Explain photosynthesis.", GOOD),
+        row("Write to bob@example.org about the meeting.", "Done."),
+    ]
+    result = quality.run(table(rows), quality.Config())
+    check_balanced(result, 3)
+    kept = result.kept.to_pylist()
+    assert [k["messages"][0]["content"] for k in kept] == [
+        "Write to [EMAIL] about the meeting.",
+        "Explain photosynthesis.",
+    ]
+    assert result.rejected.column("reject_reason").to_pylist() == ["duplicate_after_masking"]
+    assert result.rejected.column("duplicate_of").to_pylist() == [kept[0]["id"]]
+    assert result.report.dropped_by_reason == {"duplicate_after_masking": 1}
