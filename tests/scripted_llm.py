@@ -9,6 +9,7 @@ sleep (to provoke client timeouts), `gate` (a threading.Event) holds requests un
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -64,7 +65,9 @@ class ScriptedLLM:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                # the client may have gone away (a killed process, a timeout)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))

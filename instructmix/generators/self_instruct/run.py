@@ -44,7 +44,8 @@ def run_self_instruct(
     """Bootstrap `config.n` instructions with `llm` and write the run folder `out_dir`.
 
     Resumes from `<out_dir>.state.json` when a previous run with the same settings was
-    interrupted; removes it once the folder is written. Returns the run's stats (paper
+    interrupted or stopped early (token budget, no progress); removes it once a complete
+    run's folder is written. Returns the run's stats (paper
     statistics, per-round stats, funnel, usage, stop reason).
     """
     seeds = load_seeds(mirror, seed_file)
@@ -77,5 +78,6 @@ def run_self_instruct(
         sampling=config.generation.model_dump(mode="json"),
         settings=settings,
     )
-    state_path.unlink(missing_ok=True)
+    if state["stopped"] is None:
+        state_path.unlink(missing_ok=True)
     return stats
