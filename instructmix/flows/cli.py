@@ -11,6 +11,7 @@ import sys
 import typer
 
 from instructmix.flows.commands import build as build_commands
+from instructmix.flows.commands import self_instruct as self_instruct_commands
 from instructmix.instances import InstructmixError
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ def _root() -> None:
 
 
 build_commands.register(app)
+self_instruct_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -153,8 +153,9 @@ def start_server(
     port = port or free_port()
     log_path = checkpoint.parent / f"serve-{port}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - the child process owns it until it exits
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # the checkpoint is local: never download
     process = subprocess.Popen(
-        _serve_command(checkpoint, port), stdout=log, stderr=subprocess.STDOUT
+        _serve_command(checkpoint, port), stdout=log, stderr=subprocess.STDOUT, env=env
     )
     log.close()
     server = EmbeddedServer(f"http://127.0.0.1:{port}/v1", str(checkpoint), process, log_path)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from instructmix.generators.self_instruct.cache import RequestCache, request_key
 from instructmix.instances import InstructmixError
@@ -56,7 +56,7 @@ class LLMConfig(BaseModel):
 
     base_url: str = Field(description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
     model: str = Field(min_length=1)
-    api_key: str = Field("not-needed", repr=False)
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="kept out of logs")
     api: Api = Field("auto", description="completions where the endpoint has it, else chat")
     concurrency: int = Field(4, ge=1, le=256)
     max_retries: int = Field(6, ge=0, le=20)
@@ -120,7 +120,7 @@ class LLMClient:
         self.config = config
         self.client = openai.OpenAI(
             base_url=config.base_url,
-            api_key=config.api_key,
+            api_key=config.api_key.get_secret_value(),
             max_retries=0,
             timeout=config.timeout_seconds,
         )

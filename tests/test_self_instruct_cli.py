@@ -1,0 +1,54 @@
+"""`instructmix self-instruct` through the Prefect flow, against a scripted server."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="instructmix-prefect-"))
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+
+import pytest  # noqa: E402
+from scripted_llm import ScriptedLLM, synthetic_reply  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from instructmix.flows.cli import app  # noqa: E402
+from instructmix.instances import InstructmixError, read_instances  # noqa: E402
+
+MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
+
+
+@pytest.fixture(scope="module")
+def harness():
+    """A Prefect test server for this module (tests/conftest.py has a session one on main)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_cli_runs_the_flow_and_prints_the_funnel(harness, tmp_path):
+    out = tmp_path / "run"
+    args = ["self-instruct", "--n", "6", "--model", "scripted", "--out", str(out)]
+    args += ["--cache", str(tmp_path / "c.sqlite"), "--mirror", str(MIRROR), "--no-progress"]
+    with ScriptedLLM(synthetic_reply) as server:
+        result = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
+        assert result.exit_code == 0, result.output
+        assert "instructions: 6 (" in result.output
+        assert "self_instruct_instructions: 6 -> 6" in result.output
+        rerun = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
+    assert "requests 0, cache hits" in rerun.output
+    assert read_instances(out / "instances.parquet").num_rows == 12
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["settings"]["model"] == "scripted" and stats["stopped"] is None
+
+
+def test_cli_needs_a_model_with_a_base_url(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_MODEL", raising=False)
+    result = CliRunner().invoke(
+        app, ["self-instruct", "--base-url", "http://127.0.0.1:9/v1", "--out", str(tmp_path)]
+    )
+    assert isinstance(result.exception, InstructmixError)
+    assert "--model (or OPENAI_MODEL) is required" in str(result.exception)
