@@ -125,16 +125,23 @@ class EmbeddedServer:
     process: subprocess.Popen
     log_path: Path
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after `timeout` seconds)."""
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
+    def log_tail(self, chars: int = 800) -> str:
+        """The end of the server's log."""
         try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after `timeout` seconds) and drop its log."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.log_path.unlink(missing_ok=True)
 
 
 def _healthy(url: str) -> bool:
@@ -165,13 +172,15 @@ def start_server(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-800:]
+            tail = server.log_tail()
+            server.stop()
             raise InstructmixError(f"transformers serve exited with {process.returncode}: {tail}")
         if _healthy(f"http://127.0.0.1:{port}/health"):
             return server
         time.sleep(1.0)
+    tail = server.log_tail()
     server.stop()
-    raise InstructmixError(f"transformers serve did not become healthy in {timeout:.0f} s")
+    raise InstructmixError(f"transformers serve did not become healthy in {timeout:.0f} s: {tail}")
 
 
 @contextlib.contextmanager

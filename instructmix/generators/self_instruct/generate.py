@@ -79,7 +79,9 @@ def instance_rows(
             "generator_model": record.get("model"),
             "sampling": record.get("sampling"),
             "in_context_ids": record.get("in_context", []),
-            "in_context_seed_ids": [i for i in record.get("in_context", []) if "seed" in i],
+            "in_context_seed_ids": [
+                i for i in record.get("in_context", []) if not i.startswith("machine_")
+            ],
             "max_rouge_l": record.get("max_rouge_l"),
             "most_similar": [{"instruction": t, "rouge_l": s} for t, s in similar],
             "is_classification": classification,
