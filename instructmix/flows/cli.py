@@ -12,6 +12,8 @@ import typer
 
 from instructmix.flows.commands import build as build_commands
 from instructmix.flows.commands import self_instruct as self_instruct_commands
+from instructmix.flows.commands import sources as sources_commands
+from instructmix.flows.commands import train as train_commands
 from instructmix.instances import InstructmixError
 
 app = typer.Typer(
@@ -24,20 +26,26 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="show tracebacks and Prefect's error logs"),
+) -> None:
     """Build instruction-tuning mixtures reproducibly (run a command with --help for more)."""
+    ctx.obj = {"debug": debug}
 
 
 build_commands.register(app)
 self_instruct_commands.register(app)
+sources_commands.register(app)
+train_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors print one line (or a traceback with --debug) and exit 1."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    if debug:
-        args.remove("--debug")
+    if debug:  # accepted anywhere on the line, handled by the root callback
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         app(args=args, standalone_mode=True)
     except InstructmixError as error:

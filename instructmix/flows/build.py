@@ -1,0 +1,91 @@
+"""The Prefect flow that builds a named mixture: thin tasks around the stage functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from instructmix.data_cards.card import write_card
+from instructmix.filters.registry import FilterConfig
+from instructmix.instances import Report, StageResult
+from instructmix.instances.context import StageContext
+from instructmix.instances.io import atomic_directory
+from instructmix.mixtures import build as stages
+from instructmix.mixtures.recipe import Recipe, SourceSpec
+
+
+def _log(report: Report) -> None:
+    get_run_logger().info(
+        "%s: %d in, %d out, dropped %s (%.2fs)",
+        report.stage,
+        report.rows_in,
+        report.rows_out,
+        dict(report.top_reasons()),
+        report.seconds,
+    )
+
+
+@task(name="generate-source", cache_policy=NO_CACHE)
+def generate_source_task(spec: SourceSpec, ctx: StageContext) -> StageResult:
+    """Run one recipe source's generator."""
+    result = stages.generate_source(spec, ctx)
+    _log(result.report)
+    return result
+
+
+@task(name="drop-identical", cache_policy=NO_CACHE)
+def drop_identical_task(tables: list[pa.Table]) -> StageResult:
+    """Pool the sources and drop rows with the same id."""
+    result = stages.drop_identical(pa.concat_tables(tables))
+    _log(result.report)
+    return result
+
+
+@task(name="filter", cache_policy=NO_CACHE)
+def filter_task(table: pa.Table, config: FilterConfig, ctx: StageContext) -> StageResult:
+    """Run one filter of the recipe's pipeline."""
+    result = stages.apply_filter(table, config, ctx)
+    _log(result.report)
+    return result
+
+
+@task(name="sample", cache_policy=NO_CACHE)
+def sample_task(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, Report]:
+    """Draw each source's rows as the recipe says."""
+    sampled, report = stages.sample_sources(table, recipe.sources, recipe.seed)
+    _log(report)
+    return sampled, report
+
+
+@task(name="write-mixture", cache_policy=NO_CACHE)
+def write_mixture_task(
+    result: stages.BuildResult, recipe: Recipe, final_dir: Path, recipe_yaml: str
+) -> Path:
+    """Write data, funnel, lock and card into a temporary folder, then rename it into place."""
+    with atomic_directory(final_dir) as tmp:
+        stages.write_build(tmp, result, recipe.output_format)
+        write_card(tmp, recipe_yaml, result.licenses)
+    get_run_logger().info("wrote %s", final_dir)
+    return final_dir
+
+
+@flow(name="build-mixture", log_prints=True)
+def build_mixture(
+    recipe: Recipe, recipe_yaml: str, ctx: StageContext, out_root: Path
+) -> stages.BuildResult:
+    """Build `recipe` into `out_root/<name>/`: Parquet splits, card, funnel, rejected rows, lock."""
+    generated = [generate_source_task(spec, ctx) for spec in recipe.sources]
+    identical = drop_identical_task([g.kept for g in generated])
+    table, filtered = identical.kept, []
+    for config in recipe.filters:
+        filtered.append(filter_task(table, config, ctx))
+        table = filtered[-1].kept
+    sampled, sample_report = sample_task(table, recipe)
+    result = stages.assemble(
+        recipe, ctx, [*generated, identical, *filtered], sampled, sample_report
+    )
+    write_mixture_task(result, recipe, Path(out_root) / recipe.name, recipe_yaml)
+    return result

@@ -1,0 +1,33 @@
+"""Shared fixtures: the public-data mirror, an isolated Prefect home, a Prefect test harness."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Prefect reads its settings at import: isolate it before anything imports prefect.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="instructmix-prefect-"))
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The local mirror of public data (INSTRUCTMIX_MIRROR, else ../shared/data beside the repo)."""
+    path = Path(os.environ.get("INSTRUCTMIX_MIRROR") or REPO.parent / "shared" / "data")
+    if not path.is_dir():
+        pytest.skip(f"no public-data mirror at {path}; set INSTRUCTMIX_MIRROR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (started on first use)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

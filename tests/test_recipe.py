@@ -1,0 +1,50 @@
+"""The recipe model: strict, validated before work, errors that name the field and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from instructmix.mixtures.recipe import RecipeError, load_recipe, parse_recipe
+
+LIMA = {"kind": "existing", "dataset": "lima"}
+
+
+def test_demo_recipe_loads():
+    recipe = load_recipe("demo")
+    assert [s.name for s in recipe.sources] == ["stanford_alpaca", "lima"]
+    assert recipe.split.validation == 0.1
+
+
+def test_unknown_recipe_lists_known_ones():
+    with pytest.raises(RecipeError, match=r"unknown recipe 'no-such'.*known recipes: .*demo"):
+        load_recipe("no-such")
+
+
+def test_mistyped_field_is_named():
+    data = {"name": "x", "sources": [{"name": "a", "generator": LIMA, "coutn": 5}]}
+    with pytest.raises(RecipeError, match=r"field 'sources\.0\.coutn': unknown field"):
+        parse_recipe(data)
+
+
+def test_count_and_fraction_together_are_refused():
+    data = {"name": "x", "sources": [{"name": "a", "generator": LIMA, "count": 5, "fraction": 0.5}]}
+    with pytest.raises(RecipeError, match="either count .* or fraction"):
+        parse_recipe(data)
+
+
+def test_fraction_above_one_is_refused():
+    data = {"name": "x", "sources": [{"name": "a", "generator": LIMA, "fraction": 1.5}]}
+    with pytest.raises(RecipeError, match=r"sources\.0\.fraction"):
+        parse_recipe(data)
+
+
+def test_unknown_generator_kind_is_named():
+    data = {"name": "x", "sources": [{"name": "a", "generator": {"kind": "dolly"}}]}
+    with pytest.raises(RecipeError, match=r"sources\.0\.generator"):
+        parse_recipe(data)
+
+
+def test_unknown_filter_kind_is_named():
+    data = {"name": "x", "sources": [{"name": "a", "generator": LIMA}], "filters": [{"kind": "x"}]}
+    with pytest.raises(RecipeError, match=r"filters\.0"):
+        parse_recipe(data)
