@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="instructmix-prefect-"))
-os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+from scripted_llm import ScriptedLLM, synthetic_reply
+from typer.testing import CliRunner
 
-import pytest  # noqa: E402
-from scripted_llm import ScriptedLLM, synthetic_reply  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
-
-from instructmix.flows.cli import app  # noqa: E402
-from instructmix.instances import InstructmixError, read_instances  # noqa: E402
-
-MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
+from instructmix.flows.cli import app
+from instructmix.instances import InstructmixError, read_instances
 
 
-@pytest.fixture(scope="module")
-def harness():
-    """A Prefect test server for this module (tests/conftest.py has a session one on main)."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-def test_cli_runs_the_flow_and_prints_the_funnel(harness, tmp_path):
+def test_cli_runs_the_flow_and_prints_the_funnel(prefect_harness, mirror, tmp_path):
     out = tmp_path / "run"
     args = ["self-instruct", "--n", "6", "--model", "scripted", "--out", str(out)]
-    args += ["--cache", str(tmp_path / "c.sqlite"), "--mirror", str(MIRROR), "--no-progress"]
+    args += ["--cache", str(tmp_path / "c.sqlite"), "--mirror", str(mirror), "--no-progress"]
     with ScriptedLLM(synthetic_reply) as server:
         result = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
         assert result.exit_code == 0, result.output

@@ -7,28 +7,16 @@ SmolLM2-135M-Instruct endpoint (`transformers serve` on 127.0.0.1) for its durat
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 
-from instructmix.instances import InstructmixError, SourceError
+from instructmix.flows.settings import resolve_mirror
+from instructmix.instances import InstructmixError
 
 DEFAULT_OUT = Path("artifacts/self_instruct/run")
-
-
-def _mirror(option: str | None) -> Path | None:
-    value = option or os.environ.get("INSTRUCTMIX_MIRROR") or None
-    if value is None:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        raise SourceError(
-            f"mirror folder {path} does not exist (from --mirror or INSTRUCTMIX_MIRROR)"
-        )
-    return path.resolve()
 
 
 @contextlib.contextmanager
@@ -56,6 +44,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("self-instruct")
     def self_instruct(
+        ctx: typer.Context,
         n: int = typer.Option(100, "--n", min=1, help="machine instructions to generate"),
         base_url: str = typer.Option(
             None, envvar="OPENAI_BASE_URL", help="OpenAI-compatible base URL (…/v1)"
@@ -68,7 +57,9 @@ def register(app: typer.Typer) -> None:
         embedded: bool = typer.Option(False, help="use the embedded SmolLM2 endpoint"),
         api: str = typer.Option("auto", help="auto | completions | chat"),
         batch_size: int = typer.Option(5, min=1, help="instruction prompts per round"),
-        concurrency: int = typer.Option(4, min=1, help="requests in flight"),
+        concurrency: int = typer.Option(
+            None, min=1, help="requests in flight (4; 1 when embedded)"
+        ),
         max_tokens: int = typer.Option(
             None, min=1, help="max tokens per instruction reply (1024; 256 when embedded)"
         ),
@@ -86,7 +77,7 @@ def register(app: typer.Typer) -> None:
 
         if api not in ("auto", "completions", "chat"):
             raise InstructmixError(f"--api {api!r}: expected auto, completions or chat")
-        mirror_path = _mirror(mirror)
+        mirror_path = resolve_mirror(mirror)
         use_embedded = embedded or not base_url
         generation_tokens = max_tokens or (256 if use_embedded else 1024)
         config = BootstrapConfig(n=n, seed=seed, request_batch_size=batch_size)
@@ -101,10 +92,15 @@ def register(app: typer.Typer) -> None:
                 model=model_name,
                 api_key=api_key,
                 api=api,
-                concurrency=concurrency,
+                concurrency=concurrency or (1 if use_embedded else 4),
+                # the embedded server answers one request at a time, slowly: wait longer
+                timeout_seconds=600.0 if use_embedded else 120.0,
                 token_budget=token_budget,
             )
+            from instructmix.flows.quiet import quiet_user_errors
             from instructmix.flows.self_instruct import self_instruct as flow
+
+            quiet_user_errors(ctx)
 
             started = time.perf_counter()
             stats = flow(
