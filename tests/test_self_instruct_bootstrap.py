@@ -209,3 +209,27 @@ def test_pool_generator_is_registered_and_matches_the_run(tmp_path):
     assert set(result.kept.column("origin").to_pylist()) == {"self_instruct"}
     with pytest.raises(InstructmixError, match="no Self-Instruct pool here"):
         run_generator(PoolConfig(path=tmp_path / "missing"), StageContext())
+
+
+def test_a_recipe_mixes_a_self_instruct_run(tmp_path):
+    from instructmix.mixtures.build import run_stages
+    from instructmix.mixtures.recipe import Recipe
+
+    with ScriptedLLM(synthetic_reply) as server:
+        run(server, tmp_path / "run", tmp_path / "c.sqlite", n=6)
+    recipe = Recipe.model_validate(
+        {
+            "name": "si",
+            "sources": [
+                {
+                    "name": "self_instruct",
+                    "generator": {"kind": "self_instruct_pool", "path": str(tmp_path / "run")},
+                    "count": 5,
+                }
+            ],
+            "filters": [{"kind": "exact_dedup", "fields": "prompt"}],
+        }
+    )
+    result = run_stages(recipe, StageContext(mirror=MIRROR, seed=1))
+    rows = sum(table.num_rows for table in result.splits.values())
+    assert rows == 5
