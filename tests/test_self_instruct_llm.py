@@ -7,6 +7,7 @@ from scripted_llm import ScriptedLLM
 
 from instructmix.generators.self_instruct.llm import (
     BudgetExhausted,
+    EndpointUnavailable,
     LLMClient,
     LLMConfig,
     Sampling,
@@ -59,7 +60,7 @@ def test_gives_up_with_one_clear_error(tmp_path):
     with ScriptedLLM(echo) as server:
         server.fail_with = [500] * 3
         client = client_for(server, tmp_path, max_retries=2)
-        with pytest.raises(InstructmixError, match=r"failed 3 times; last error: Internal"):
+        with pytest.raises(EndpointUnavailable, match=r"failed 3 times; last error: Internal"):
             client.complete("x", SAMPLING)
         server.fail_with = [401]
         with pytest.raises(InstructmixError, match=r"refused the request \(HTTP 401\)"):
@@ -122,3 +123,16 @@ def test_complete_many_keeps_order_and_limits_concurrency(tmp_path):
         replies = client.complete_many([f"p{i}" for i in range(12)], SAMPLING)
     assert [r.text for r in replies] == [f"P{i}" for i in range(12)]
     assert 1 < state["peak"] <= 3
+
+
+def test_the_flow_retries_only_an_unavailable_endpoint():
+    from types import SimpleNamespace
+
+    from instructmix.flows.self_instruct import worth_retrying
+
+    def state(error: Exception) -> SimpleNamespace:
+        return SimpleNamespace(data=error)
+
+    assert worth_retrying(None, None, state(EndpointUnavailable("down")))
+    assert not worth_retrying(None, None, state(InstructmixError("HTTP 401")))
+    assert not worth_retrying(None, None, state(BudgetExhausted("spent")))

@@ -13,12 +13,23 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from instructmix.generators.self_instruct.bootstrap import BootstrapConfig
-from instructmix.generators.self_instruct.llm import LLMConfig
+from instructmix.generators.self_instruct.llm import EndpointUnavailable, LLMConfig
 from instructmix.generators.self_instruct.output import summary
 from instructmix.generators.self_instruct.run import bootstrap_run, finish_run
 
 
-@task(name="self-instruct-bootstrap", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry the LLM task when the endpoint was unavailable, not when it refused or on bad input."""
+    return isinstance(state.data, EndpointUnavailable | OSError)
+
+
+@task(
+    name="self-instruct-bootstrap",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NO_CACHE,
+)
 def bootstrap_task(
     llm: LLMConfig,
     config: BootstrapConfig,

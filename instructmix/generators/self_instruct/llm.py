@@ -36,6 +36,10 @@ class BudgetExhausted(InstructmixError):
     """The token budget is spent; no more requests are sent."""
 
 
+class EndpointUnavailable(InstructmixError):
+    """The endpoint kept failing (429, 5xx, timeouts) through every retry: worth trying later."""
+
+
 class Sampling(BaseModel):
     """Sampling parameters of one kind of request (part of the cache key)."""
 
@@ -213,7 +217,7 @@ class LLMClient:
                 with self._lock:
                     self.usage.errors[name] = self.usage.errors.get(name, 0) + 1
                 if attempt == self.config.max_retries:
-                    raise InstructmixError(
+                    raise EndpointUnavailable(
                         f"LLM endpoint {self.config.base_url} failed {attempt + 1} times; "
                         f"last error: {name}: {error}"
                     ) from error
