@@ -27,7 +27,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from instructmix.generators.self_instruct import filters, parse, prompts
-from instructmix.generators.self_instruct.llm import BudgetExhausted, LLMClient, Sampling
+from instructmix.generators.self_instruct.llm import (
+    BudgetExhausted,
+    Completion,
+    LLMClient,
+    Sampling,
+)
 from instructmix.generators.self_instruct.novelty import NoveltyIndex
 from instructmix.generators.self_instruct.seeds import SeedTask
 from instructmix.instances import InstructmixError
@@ -113,7 +118,13 @@ def _prompt_for(
 
 
 def _gate_items(
-    completions, contexts, state, index: NoveltyIndex, config, round_no, counts
+    completions: list[Completion],
+    contexts: list[list[str]],
+    state: dict[str, Any],
+    index: NoveltyIndex,
+    config: BootstrapConfig,
+    round_no: int,
+    counts: Counter,
 ) -> list[dict]:
     """Filter each reply's items; kept ones join the pool (and `index`) in order."""
     added = []
