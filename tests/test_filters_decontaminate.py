@@ -75,3 +75,15 @@ def test_config_checks_phrase_length_and_names():
         decontaminate.Config(ngram=8, min_phrase_words=9)
     with pytest.raises(ValidationError):
         decontaminate.Config(benchmarks=["imagenet"])
+
+
+def test_question_templates_that_recur_in_a_benchmark_are_not_phrases(mirror):
+    rows = [row("Which of the following statements is correct? Cats are mammals.")]
+    ctx = StageContext(mirror=mirror)
+    default = decontaminate.Config(benchmarks=["mmlu"])
+    result = decontaminate.run(table(rows), default, ctx)
+    assert result.kept.num_rows == 1
+    assert result.report.extras["benchmarks"]["mmlu"]["repeated_phrases_skipped"] > 100
+    strict = default.model_copy(update={"skip_repeated_phrases": False})
+    result = decontaminate.run(table(rows), strict, ctx)
+    assert result.rejected.column("reject_reason").to_pylist() == ["contaminated:mmlu"]

@@ -49,9 +49,12 @@ def test_heuristics_can_be_turned_off_and_ordinary_rows_pass():
         row("What is 2+2?", "4"),
         row("Count to five", "1, 2, 3, 4, 5"),
         row("Draw a cat.", "I'm sorry, but I cannot help with drawing images."),
+        row("Describe the sky.", "I can't help but admire the deep blue sky at dusk."),
     ]
     result = quality.run(table(rows), quality.Config(refusal=False))
-    assert result.kept.num_rows == 4
+    assert result.kept.num_rows == 5
+    result = quality.run(table(rows), quality.Config())
+    assert result.rejected.column("id").to_pylist() == [rows[3]["id"]]  # only the refusal
 
 
 def test_pii_is_masked_in_kept_rows_with_a_new_id_and_meta():
@@ -130,3 +133,21 @@ def test_empty_table_passes_through(module, config):
 
     result = module.run(empty_table(), config)
     check_balanced(result, 0)
+
+
+def test_rows_identical_after_masking_keep_one():
+    rows = [
+        row("Write to ann@example.org about the meeting.", "Done."),
+        row("Explain photosynthesis.", GOOD),
+        row("Write to bob@example.org about the meeting.", "Done."),
+    ]
+    result = quality.run(table(rows), quality.Config())
+    check_balanced(result, 3)
+    kept = result.kept.to_pylist()
+    assert [k["messages"][0]["content"] for k in kept] == [
+        "Write to [EMAIL] about the meeting.",
+        "Explain photosynthesis.",
+    ]
+    assert result.rejected.column("reject_reason").to_pylist() == ["duplicate_after_masking"]
+    assert result.rejected.column("duplicate_of").to_pylist() == [kept[0]["id"]]
+    assert result.report.dropped_by_reason == {"duplicate_after_masking": 1}

@@ -5,8 +5,10 @@ contaminated by a benchmark when it contains any run of `ngram` (13 by default) 
 words of one of the benchmark's items. An item shorter than `ngram` words - many TruthfulQA
 questions are - is matched as a whole phrase instead: the row must contain all of its words, in
 order and adjacent. Items shorter than `min_phrase_words` are ignored (too generic to mean a
-leak). The benchmark n-grams are built once into sorted hash arrays (one per phrase length),
-and rows are scanned with vectorised numpy lookups, never a Python loop per n-gram.
+leak), and so are short items that recur in their benchmark (question templates such as
+"Which of the following statements is true?"; `skip_repeated_phrases`). The benchmark n-grams
+are built once into sorted hash arrays (one per phrase length), and rows are scanned with
+vectorised numpy lookups, never a Python loop per n-gram.
 
 Reject reason: `contaminated:<benchmark>` (the first benchmark found, in catalog order for an
 n-gram several share). The report's extras give, per benchmark, the rows matched and one
@@ -70,6 +72,10 @@ class Config(BaseModel):
     fields: Literal["prompt", "prompt_response"] = Field(
         default="prompt_response", description="scan the prompt only, or prompt and response"
     )
+    skip_repeated_phrases: bool = Field(
+        default=True,
+        description="ignore short items that recur in their benchmark (question templates)",
+    )
 
     @model_validator(mode="after")
     def _phrase_below_ngram(self) -> Config:
@@ -90,6 +96,7 @@ class BenchmarkIndex(BaseModel):
     bitmap: np.ndarray
     items: dict[str, int]
     phrase_items: dict[str, int]
+    repeated_phrases: dict[str, int]
 
 
 def _phrase_hashes(hashes: np.ndarray, counts: np.ndarray, length: int) -> np.ndarray:
@@ -108,22 +115,31 @@ def build_index(
     min_phrase_words: int,
     mirror: Path | None,
     show_progress: bool = False,
+    skip_repeated_phrases: bool = True,
 ) -> BenchmarkIndex:
-    """Hash every benchmark n-gram (and every short item as a phrase) once; cached per process."""
+    """Hash every benchmark n-gram (and every short item as a phrase) once; cached per process.
+
+    With `skip_repeated_phrases`, a short item that occurs more than once in its benchmark
+    (a question template such as "Which of the following statements is true?") is not used.
+    """
     collected: dict[int, list[tuple[np.ndarray, int]]] = {}
-    items, phrase_items = {}, {}
+    items, phrase_items, skipped = {}, {}, {}
     for number, name in enumerate(tqdm(names, desc="benchmark n-grams", disable=not show_progress)):
         texts = benchmark_texts(CATALOG[name], mirror)
         hashes, counts = minhash.word_hashes(texts)
         items[name] = len(texts)
-        phrase_items[name] = int(((counts >= min_phrase_words) & (counts < ngram)).sum())
+        phrase_items[name], skipped[name] = 0, 0
         collected.setdefault(ngram, []).append(
             (minhash.word_ngrams(hashes, counts, ngram)[0], number)
         )
         for length in range(min_phrase_words, ngram):
-            collected.setdefault(length, []).append(
-                (_phrase_hashes(hashes, counts, length), number)
-            )
+            phrases = _phrase_hashes(hashes, counts, length)
+            if skip_repeated_phrases and phrases.size:
+                unique, seen = np.unique(phrases, return_counts=True)
+                skipped[name] += int(seen[seen > 1].sum())
+                phrases = unique[seen == 1]
+            phrase_items[name] += int(phrases.size)
+            collected.setdefault(length, []).append((phrases, number))
     by_length = {}
     for length, parts in collected.items():
         values = np.concatenate([part for part, _ in parts])
@@ -137,7 +153,12 @@ def build_index(
     for known, _ in by_length.values():
         bitmap[known >> np.uint64(64 - _BITS)] = True
     return BenchmarkIndex(
-        names=names, by_length=by_length, bitmap=bitmap, items=items, phrase_items=phrase_items
+        names=names,
+        by_length=by_length,
+        bitmap=bitmap,
+        items=items,
+        phrase_items=phrase_items,
+        repeated_phrases=skipped,
     )
 
 
@@ -183,6 +204,7 @@ def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Sta
         config.min_phrase_words,
         ctx.mirror,
         ctx.show_progress,
+        config.skip_repeated_phrases,
     )
     texts = match_texts(table, config.fields)
     owner, lengths, starts = scan(texts, index)
@@ -198,6 +220,7 @@ def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Sta
         extras[name] = {
             "items": index.items[name],
             "phrase_items": index.phrase_items[name],
+            "repeated_phrases_skipped": index.repeated_phrases[name],
             "rows": int(rows.size),
             "example": example,
         }

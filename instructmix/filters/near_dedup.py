@@ -115,7 +115,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 def band_frame(texts: list[str], config: Config, show_progress: bool = False) -> pl.DataFrame:
     """Band keys of all `texts` as a polars frame (row, key), computed shard by shard.
 
-    Shards run in `config.workers` processes when there is more than one shard.
+    With more than one shard, `config.workers` shards run at once, in threads or processes
+    (`config.executor`); each returns only its band keys.
     """
     shards = [texts[i : i + config.shard_size] for i in range(0, len(texts), config.shard_size)]
     bands, rows = config.banding()
@@ -143,12 +144,11 @@ def band_frame(texts: list[str], config: Config, show_progress: bool = False) ->
     progress.close()
     frames = []
     for index, (keys, present) in enumerate(results):
-        rows = np.flatnonzero(present) + index * config.shard_size
-        bands = keys.shape[1]
+        positions = np.flatnonzero(present) + index * config.shard_size
         frames.append(
             pl.DataFrame(
                 {
-                    "row": np.repeat(rows, bands).astype(np.int64),
+                    "row": np.repeat(positions, keys.shape[1]).astype(np.int64),
                     "key": keys[present].reshape(-1),
                 }
             )

@@ -16,7 +16,9 @@ Checked in this order; the first that applies is the row's reason:
 Empty, too short and too long texts are the `length` filter's job. Personal data of a kind set
 to `mask` is replaced by `[EMAIL]`, `[PHONE]` or `[URL]` in every turn of a kept row: that row is
 kept (not rejected), gets a new `id` (the hash of its new messages) and `meta.pii_masked`
-(counts per kind, and the id it had before).
+(counts per kind, and the id it had before). Should masking make a row identical to an earlier
+kept row (two rows that differed only in an e-mail address), it is rejected as
+`duplicate_after_masking`, `duplicate_of` naming that row.
 """
 
 from __future__ import annotations
@@ -46,12 +48,14 @@ UNBALANCED_CODE_FENCE = "unbalanced_code_fence"
 MOSTLY_NON_ALPHABETIC = "mostly_non_alphabetic"
 REPETITIVE = "repetitive"
 PII_REASONS = {kind: f"pii_{kind}" for kind in pii.PII_KINDS}
+DUPLICATE_AFTER_MASKING = "duplicate_after_masking"
 
 REFUSAL_PATTERN = (
     r"(?i)^\W*(?:i'?m sorry|i am sorry|sorry|unfortunately|i apologi[sz]e)?[, ]*(?:but )?"
     r"(?:i|we) (?:can ?not|can't|cannot|won't|will not|am (?:not able|unable)|'m (?:not able|"
     r"unable)|am not allowed|do not feel comfortable|don't feel comfortable) "
-    r"(?:to )?(?:help|assist|comply|fulfil|fulfill|provide|answer|do that|complete|create|"
+    r"(?:to )?(?:help(?: you| with|[.,!]|$)|assist|comply|fulfil|fulfill|provide|answer|do that|"
+    r"complete|create|"
     r"generate|write|perform|engage|respond|browse|access|share)"
 )
 AI_DISCLAIMER_PATTERN = (
@@ -243,14 +247,34 @@ def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Sta
     """Reject rows that fail a quality heuristic; mask personal data in the rows kept.
 
     Columns read: messages, meta. Rejected rows get reject_stage `quality` and one reason from
-    the module table. Kept rows with masked data get a new id and `meta.pii_masked`.
+    the module table. Kept rows with masked data get a new id and `meta.pii_masked`; a masked
+    row that became identical to an earlier kept row is rejected as `duplicate_after_masking`
+    with `duplicate_of` naming that row.
     """
     started = time.perf_counter()
     prompts, responses = prompts_and_responses(table)
     reasons = reasons_for(prompts, responses, config)
     result = split_rows(table, STAGE, reasons)
     kept, masked = mask_rows(result.kept, config)
-    report = result.report.model_copy(
+    rejected, report = result.rejected, result.report
+    if masked:
+        seen: set[str] = set()
+        again: list[str | None] = []
+        for row_id in kept.column("id").to_pylist():
+            again.append(row_id if row_id in seen else None)
+            seen.add(row_id)
+        if any(again):
+            second = split_rows(
+                kept, STAGE, [DUPLICATE_AFTER_MASKING if d else None for d in again], again
+            )
+            kept = second.kept
+            rejected = pa.concat_tables([rejected, second.rejected])
+            drops = Counter(report.dropped_by_reason)
+            drops.update(second.report.dropped_by_reason)
+            report = report.model_copy(
+                update={"rows_out": kept.num_rows, "dropped_by_reason": dict(sorted(drops.items()))}
+            )
+    report = report.model_copy(
         update={"seconds": time.perf_counter() - started, "extras": {"pii_masked": masked}}
     )
-    return StageResult(kept, result.rejected, report)
+    return StageResult(kept, rejected, report)

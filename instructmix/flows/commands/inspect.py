@@ -10,6 +10,7 @@ instead of showing rows). `--source`, `--task` and `--category` narrow either vi
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -77,6 +78,22 @@ def _turns(row: dict, width: int) -> str:
     return "\n".join(lines)
 
 
+def word_jaccard(left: dict, right: dict) -> float:
+    """Jaccard similarity of the lower-cased word sets of two rows' turns (a reading aid).
+
+    >>> word_jaccard({"messages": [{"role": "user", "content": "A b c"}]},
+    ...              {"messages": [{"role": "user", "content": "a b d"}]})
+    0.5
+    """
+
+    def words(row: dict) -> set[str]:
+        turns = row.get("messages") or row.get("prompt", []) + row.get("completion", [])
+        return set(re.findall(r"\w+", " ".join(t["content"] for t in turns).lower()))
+
+    a, b = words(left), words(right)
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
 def _header(row: dict) -> str:
     text = f"{row['id']}\n{row['source']} / {row['task']} / {row['category']} / {row['lang']}"
     if row.get("reject_reason"):
@@ -97,7 +114,8 @@ def render(
             where = "not in this mixture's files, e.g. not sampled"
             if other is not None:
                 where = "rejected later" if other.get("reject_reason") else "kept"
-            table.add_column(f"duplicate of {duplicate} ({where})", ratio=1)
+            similarity = f", word Jaccard {word_jaccard(row, other):.2f}" if other else ""
+            table.add_column(f"duplicate of {duplicate} ({where}{similarity})", ratio=1)
             table.add_row(_turns(row, width), _turns(other, width) if other else "")
         else:
             table.add_row(_turns(row, width))
