@@ -163,3 +163,16 @@ def test_code_hash_is_context_not_a_difference(tmp_path):
     assert code_hash(tmp_path) == before and len(before) == 64
     (tmp_path / "m.py").write_text("x = 2\n")
     assert code_hash(tmp_path) != before
+
+
+def test_precheck_covers_the_files_filters_read(mirror):
+    from instructmix.mixtures.build import recipe_inputs, run_stages
+    from instructmix.mixtures.manifest import input_hashes, precheck
+
+    data = {**TINY, "filters": [*TINY["filters"], {"kind": "decontaminate"}]}
+    recipe = parse_recipe(data)
+    ctx = StageContext(mirror=mirror, seed=recipe.seed)
+    inputs = recipe_inputs(recipe, ctx)
+    assert len(inputs) > len(INPUTS)  # the benchmark sets decontamination reads
+    manifest = run_stages(recipe, ctx).manifest
+    assert precheck(manifest, recipe, input_hashes(inputs, mirror)) is None
