@@ -56,7 +56,9 @@ def workspace(tmp_path, mirror):
         target = tmp_path / "mirror" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(mirror / name, target)
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    # Through the flow with every sampling stage: lima is upsampled (a separate funnel stage).
+    tiny = {**TINY, "sources": [TINY["sources"][0], {**TINY["sources"][1], "upsample": 1.5}]}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny))
     return tmp_path
 
 
@@ -78,6 +80,8 @@ def test_check_passes_on_rebuild_fails_on_changes(workspace, prefect_harness):
     locked_path = workspace / "out" / "tiny" / "manifest.json"
     manifest = json.loads(locked_path.read_text())
     assert set(manifest["inputs"]) == set(INPUTS)
+    assert manifest["counts"]["upsample"] == {"rows_in": 50, "rows_out": 60}
+    assert sum(manifest["splits"].values()) == 60
 
     run_cli(_build_args(workspace, "--check"))  # a rebuild matches: no error
 
@@ -104,7 +108,7 @@ def test_check_passes_on_rebuild_fails_on_changes(workspace, prefect_harness):
 @pytest.mark.slow
 def test_check_of_a_changed_recipe_names_the_recipe(workspace, prefect_harness):
     run_cli(_build_args(workspace))
-    changed = {**TINY, "seed": 12}
+    changed = {**yaml.safe_load((workspace / "tiny.yaml").read_text()), "seed": 12}
     (workspace / "tiny.yaml").write_text(yaml.safe_dump(changed))
     with pytest.raises(ManifestMismatch, match="recipe changed since the build: recipe_hash"):
         run_cli(_build_args(workspace, "--check"))
@@ -159,3 +163,16 @@ def test_code_hash_is_context_not_a_difference(tmp_path):
     assert code_hash(tmp_path) == before and len(before) == 64
     (tmp_path / "m.py").write_text("x = 2\n")
     assert code_hash(tmp_path) != before
+
+
+def test_precheck_covers_the_files_filters_read(mirror):
+    from instructmix.mixtures.build import recipe_inputs, run_stages
+    from instructmix.mixtures.manifest import input_hashes, precheck
+
+    data = {**TINY, "filters": [*TINY["filters"], {"kind": "decontaminate"}]}
+    recipe = parse_recipe(data)
+    ctx = StageContext(mirror=mirror, seed=recipe.seed)
+    inputs = recipe_inputs(recipe, ctx)
+    assert len(inputs) > len(INPUTS)  # the benchmark sets decontamination reads
+    manifest = run_stages(recipe, ctx).manifest
+    assert precheck(manifest, recipe, input_hashes(inputs, mirror)) is None

@@ -40,9 +40,9 @@ def _root(
 build_commands.register(app)
 card_commands.register(app)
 inspect_commands.register(app)
+ni_commands.register(app)
 self_instruct_commands.register(app)
 sources_commands.register(app)
-ni_commands.register(app)
 train_commands.register(app)
 
 

@@ -119,11 +119,29 @@ def alpaca_prompt(instruction: str, input_text: str) -> str:
     return f"{instruction}\n\n{input_text}" if input_text else instruction
 
 
+def prompt_completion_messages(prompt: str, completion: str) -> list[dict[str, str]]:
+    """Messages of a raw GPT-3 prompt/completion pair (Self-Instruct on the Hub): the prompt
+    without its trailing `Output:` cue, the completion without `<|endoftext|>`.
+
+    >>> prompt_completion_messages("Add 2 and 3. Output:", " 5<|endoftext|>")[1]["content"]
+    '5'
+    """
+    text = prompt.rstrip()
+    if text.endswith("Output:"):
+        text = text[: -len("Output:")]
+    answer = completion.replace("<|endoftext|>", "")
+    return [
+        {"role": "user", "content": text.strip()},
+        {"role": "assistant", "content": answer.strip()},
+    ]
+
+
 def row_messages(row: dict[str, Any]) -> list[dict[str, str]] | None:
     """Messages of one Alpaca-format or LIMA row, or None when instruction/output is missing.
 
-    Handles `history` (LLaMA-Factory's folded earlier turns), `conversations` (LIMA on the Hub)
-    and Code Alpaca's `response` spelling of `output`.
+    Handles `history` (LLaMA-Factory's folded earlier turns), `conversations` (LIMA on the Hub),
+    `prompt`/`completion` (Self-Instruct on the Hub) and Code Alpaca's `response` spelling of
+    `output`.
     """
     if isinstance(row.get("conversations"), list):
         turns = [str(t) for t in row["conversations"]]
@@ -133,6 +151,8 @@ def row_messages(row: dict[str, Any]) -> list[dict[str, str]] | None:
             turns = turns[:-1]
         roles = ["user", "assistant"] * (len(turns) // 2)
         return [{"role": r, "content": t} for r, t in zip(roles, turns, strict=True)]
+    if isinstance(row.get("prompt"), str) and isinstance(row.get("completion"), str):
+        return prompt_completion_messages(row["prompt"], row["completion"])
     instruction = row.get("instruction")
     output = row.get("output", row.get("response"))
     if not isinstance(instruction, str) or not isinstance(output, str):

@@ -21,8 +21,8 @@ from instructmix.instances.context import StageContext
 GeneratorConfig = Annotated[
     existing.Config
     | local.Config
-    | templated.Config
     | natural_instructions.Config
+    | templated.Config
     | self_instruct_pool.Config,
     Field(discriminator="kind"),
 ]
@@ -30,8 +30,8 @@ GeneratorConfig = Annotated[
 _MODULES: dict[str, ModuleType] = {
     "existing": existing,
     "instances_file": local,
-    "templated": templated,
     "natural_instructions": natural_instructions,
+    "templated": templated,
     "self_instruct_pool": self_instruct_pool,
 }
 

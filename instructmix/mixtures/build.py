@@ -57,6 +57,12 @@ def check_inputs(recipe: Recipe, ctx: StageContext) -> None:
                 raise SourceError(f"source {spec.name!r}: input file {path} not found")
 
 
+def recipe_inputs(recipe: Recipe, ctx: StageContext) -> list[Path]:
+    """Every local file the recipe's generators and filters read (the lock's `inputs`)."""
+    inputs = [p for spec in recipe.sources for p in generator_inputs(spec.generator, ctx)]
+    return inputs + [p for config in recipe.filters for p in filter_inputs(config, ctx)]
+
+
 def generate_source(spec: SourceSpec, ctx: StageContext) -> StageResult:
     """Run one recipe source's generator, tag its rows with the source's recipe name and apply
     its include/exclude selectors (rows dropped there have reject_stage `select:<name>`)."""
@@ -179,8 +185,7 @@ def assemble(
         [empty_table(REJECTED_SCHEMA), *[r.rejected.cast(REJECTED_SCHEMA) for r in stage_results]]
     )
     funnel = [r.report for r in stage_results] + list(sample_reports)
-    inputs = [p for spec in recipe.sources for p in generator_inputs(spec.generator, ctx)]
-    inputs += [p for config in recipe.filters for p in filter_inputs(config, ctx)]
+    inputs = recipe_inputs(recipe, ctx)
     licenses = sorted({lic for s in recipe.sources for lic in generator_licenses(s.generator)})
     manifest = {
         "name": recipe.name,

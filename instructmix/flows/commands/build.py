@@ -13,9 +13,8 @@ import yaml
 from instructmix.flows.quiet import quiet_user_errors
 from instructmix.flows.settings import resolve_mirror
 from instructmix.flows.summary import print_summary
-from instructmix.generators.registry import generator_inputs
 from instructmix.instances.context import StageContext
-from instructmix.mixtures.build import check_inputs
+from instructmix.mixtures.build import check_inputs, recipe_inputs
 from instructmix.mixtures.manifest import (
     ManifestMismatch,
     check_message,
@@ -61,10 +60,8 @@ def register(app: typer.Typer) -> None:
         if check:  # a changed recipe or input file fails before the (long) rebuild
             if not locked_path.is_file():
                 raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
-            inputs = [p for s in recipe.sources for p in generator_inputs(s.generator, run_ctx)]
-            early = precheck(
-                json.loads(locked_path.read_text()), recipe, input_hashes(inputs, run_ctx.mirror)
-            )
+            inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
+            early = precheck(json.loads(locked_path.read_text()), recipe, inputs)
             if early:
                 raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
         # Prefect is slow to import: only once the recipe and its inputs are known to be good.
