@@ -404,3 +404,40 @@ def reported_license_ids(funnel: list[dict[str, Any]]) -> list[str]:
         ids = (report.get("extras") or {}).get("license_ids") or []
         found.update(str(license_id) for license_id in ids)
     return sorted(found)
+
+
+def templates_by_task(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
+    """Per task: rows, distinct templates and rows per variant (T0/FLAN-style `template#variant`).
+
+    Empty when no row's `template` names a variant, so only templated mixtures get the table.
+    """
+    parts = [
+        pl.DataFrame(
+            {
+                "task": table.column("task").to_pylist(),
+                "template": table.column("template").to_pylist(),
+            }
+        )
+        for table in tables.values()
+    ]
+    if not parts:
+        return []
+    frame = pl.concat(parts).filter(pl.col("template").str.contains("#", literal=True))
+    if frame.is_empty():
+        return []
+    frame = frame.with_columns(
+        pl.col("template").str.replace(r"#[^#]*$", "").alias("base"),
+        pl.col("template").str.extract(r"#([^#]*)$").alias("variant"),
+    )
+    result = []
+    for (task,), group in sorted(frame.group_by(["task"]), key=lambda item: str(item[0][0])):
+        variants = group.group_by("variant").agg(pl.len().alias("rows")).sort("variant")
+        result.append(
+            {
+                "task": task,
+                "rows": group.height,
+                "templates": group["base"].n_unique(),
+                "variants": {row["variant"]: row["rows"] for row in variants.iter_rows(named=True)},
+            }
+        )
+    return result
