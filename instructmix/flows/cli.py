@@ -11,6 +11,7 @@ import sys
 import typer
 
 from instructmix.flows.commands import build as build_commands
+from instructmix.flows.commands import pipeline as pipeline_commands
 from instructmix.instances import InstructmixError
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ def _root(
 
 
 build_commands.register(app)
+pipeline_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
