@@ -1,0 +1,171 @@
+"""Pieces of the orchestration that need no Prefect run: keys, shards, runners, schedules."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+import yaml
+from pipeline_support import make_mini_mirror
+
+from instructmix.filters import exact_dedup, length
+from instructmix.flows import caching, runners, schedules, sharding
+from instructmix.instances import InstructmixError, make_instance, make_table
+from instructmix.instances.context import StageContext
+from instructmix.mixtures.build import apply_filter
+from instructmix.mixtures.recipe import SourceSpec
+
+
+def _rows(n: int) -> pa.Table:
+    rows = []
+    for i in range(n):
+        prompt = "x" * (i % 7)  # some empty or short prompts are rejected
+        answer = "y" * (i % 5 + 1)
+        rows.append(
+            make_instance(
+                [
+                    {"role": "user", "content": f"{prompt} {i}" if i % 3 else prompt},
+                    {"role": "assistant", "content": answer},
+                ],
+                source="unit",
+                origin="human",
+                task="unit",
+                category="test",
+                template="plain",
+            )
+        )
+    return make_table(rows)
+
+
+def test_sharded_row_wise_filter_equals_the_whole_table_run():
+    table = _rows(103)
+    config = length.Config(min_prompt_chars=3, max_response_chars=4)
+    whole = apply_filter(table, config, StageContext())
+    parts = [apply_filter(s, config, StageContext()) for s in sharding.shard(table, 10)]
+    merged = sharding.merge_results(parts)
+    assert len(parts) == 11
+    assert merged.kept.equals(whole.kept) and merged.rejected.equals(whole.rejected)
+    assert merged.report.dropped_by_reason == whole.report.dropped_by_reason
+    assert (merged.report.rows_in, merged.report.rows_out) == (103, whole.kept.num_rows)
+    assert 0 < whole.kept.num_rows < 103
+
+
+def test_only_row_wise_filters_are_sharded():
+    assert sharding.is_row_wise(length.Config())
+    assert not sharding.is_row_wise(exact_dedup.Config())
+    with pytest.raises(ValueError, match="at least 1 row"):
+        sharding.shard(_rows(2), 0)
+
+
+def test_cache_key_follows_input_bytes_and_spec(tmp_path, mirror):
+    mini = make_mini_mirror(mirror, tmp_path / "mirror")
+    spec = SourceSpec.model_validate(
+        {"name": "lima", "generator": {"kind": "existing", "dataset": "lima"}, "count": 5}
+    )
+    ctx = StageContext(mirror=mini, seed=1)
+
+    def key(spec=spec):
+        return caching.source_cache_key(None, {"spec": spec, "ctx": ctx})
+
+    first = key()
+    assert key() == first
+    assert key(spec.model_copy(update={"count": 6})) != first
+    lima = mini / "lima" / "lima.json"
+    lima.write_text(json.dumps(json.loads(lima.read_text())[:-1]))
+    assert key() != first
+    files = caching.code_files(spec.generator)
+    assert any(f.name == "existing.py" for f in files)
+    assert any(f.name == "build.py" for f in files)
+
+
+def test_task_runner_choice():
+    from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    assert isinstance(runners.task_runner(), ThreadPoolTaskRunner)
+    assert isinstance(runners.task_runner(dask_address="tcp://127.0.0.1:8786"), DaskTaskRunner)
+    local = runners.task_runner(dask_workers=3)
+    assert isinstance(local, DaskTaskRunner)
+    with pytest.raises(InstructmixError, match="either --dask-address"):
+        runners.task_runner(dask_address="tcp://h:1", dask_workers=2)
+    assert runners.describe(dask_workers=2) == "local Dask cluster of 2 worker processes"
+
+
+def _write(tmp_path, data) -> object:
+    path = tmp_path / "schedules.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_shipped_schedules_file_validates():
+    loaded = schedules.load_schedules()
+    names = {d.name: d for d in loaded.deployments}
+    assert any(d.cron for d in loaded.deployments)
+    assert names["self-instruct-hourly"].interval_seconds == 3600
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ({"cron": "0 2 * * *", "interval_seconds": 60}, "exactly one of cron or interval"),
+        ({}, "exactly one of cron or interval"),
+        ({"cron": "not a cron"}, "deployments.0.cron"),
+        ({"interval_seconds": 0}, "deployments.0.interval_seconds"),
+        ({"interval_seconds": 60, "paramters": {}}, "unknown field"),
+    ],
+)
+def test_bad_schedules_name_the_field(tmp_path, entry, fragment):
+    data = {"deployments": [{"name": "x", "flow": "pipeline", **entry}]}
+    with pytest.raises(schedules.SchedulesError, match=fragment) as error:
+        schedules.load_schedules(_write(tmp_path, data))
+    assert "schedules.yaml" in str(error.value)
+
+
+def test_unknown_recipe_or_parameter_fails_at_serve_time(tmp_path):
+    for parameters, fragment in [
+        ({"recipe": "no-such-recipe"}, "unknown recipe 'no-such-recipe'"),
+        ({"recipe": "demo", "colour": "red"}, "colour"),
+    ]:
+        data = {
+            "deployments": [
+                {"name": "x", "flow": "pipeline", "cron": "0 2 * * *", "parameters": parameters}
+            ]
+        }
+        loaded = schedules.load_schedules(_write(tmp_path, data))
+        with pytest.raises(schedules.SchedulesError, match=fragment):
+            schedules.build_deployments(loaded)
+
+
+def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monkeypatch):
+    monkeypatch.setitem(schedules.FLOWS, "self_instruct", "instructmix.flows.no_such:flow")
+    data = {
+        "deployments": [
+            {
+                "name": "demo-nightly",
+                "flow": "pipeline",
+                "cron": "0 2 * * *",
+                "timezone": "Europe/Paris",
+                "parameters": {"recipe": "demo"},
+            },
+            {"name": "grow", "flow": "self_instruct", "interval_seconds": 3600},
+            {
+                "name": "off",
+                "flow": "pipeline",
+                "interval_seconds": 60,
+                "enabled": False,
+                "parameters": {"recipe": "demo"},
+            },
+        ]
+    }
+    loaded = schedules.load_schedules(_write(tmp_path, data))
+    deployments, skipped = schedules.build_deployments(loaded)
+    assert [d.name for d in deployments] == ["demo-nightly"]
+    schedule = deployments[0].schedules[0].schedule
+    assert (schedule.cron, schedule.timezone) == ("0 2 * * *", "Europe/Paris")
+    assert deployments[0].entrypoint == "instructmix.flows.pipeline.pipeline"
+    assert deployments[0].parameters == {"recipe": "demo"}
+    assert skipped == [
+        "grow: flow instructmix.flows.no_such:flow is not installed",
+        "off: disabled",
+    ]
