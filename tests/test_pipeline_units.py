@@ -169,3 +169,16 @@ def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monke
         "grow: flow instructmix.flows.no_such:flow is not installed",
         "off: disabled",
     ]
+
+
+def test_shard_reports_add_counts_and_keep_examples():
+    merged = sharding.merge_extras(
+        {"languages": {"en": 3}, "declared_disagreed": 1, "example": "a b", "share": 0.5},
+        {"languages": {"en": 2, "de": 1}, "declared_disagreed": 0, "example": "c d", "share": 0.4},
+    )
+    assert merged == {
+        "languages": {"en": 5, "de": 1},
+        "declared_disagreed": 1,
+        "example": "a b",
+        "share": 0.5,
+    }
