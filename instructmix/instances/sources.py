@@ -94,8 +94,10 @@ def _read_delimited(path: Path, delimiter: str, fieldnames: tuple[str, ...] | No
         for number, row in enumerate(reader, start=2 if fieldnames is None else 1):
             if None in row or any(value is None for value in row.values()):
                 expected = reader.fieldnames or []
+                found = sum(v is not None for k, v in row.items() if k is not None)
+                found += len(row.get(None) or [])
                 raise SourceError(
-                    f"{path}: line {number} has {len(row) - (None in row)} fields, "
+                    f"{path}: line {number} has {found} fields, "
                     f"expected {len(expected)} ({', '.join(expected)})"
                 )
             rows.append(row)
