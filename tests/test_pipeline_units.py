@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -139,6 +140,7 @@ def test_unknown_recipe_or_parameter_fails_at_serve_time(tmp_path):
 
 def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monkeypatch):
     monkeypatch.setitem(schedules.FLOWS, "self_instruct", "instructmix.flows.no_such:flow")
+    monkeypatch.setitem(schedules.REQUIRES, "grow_self_instruct", "instructmix.flows.no_such")
     data = {
         "deployments": [
             {
@@ -149,6 +151,7 @@ def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monke
                 "parameters": {"recipe": "demo"},
             },
             {"name": "grow", "flow": "self_instruct", "interval_seconds": 3600},
+            {"name": "batch", "flow": "grow_self_instruct", "interval_seconds": 3600},
             {
                 "name": "off",
                 "flow": "pipeline",
@@ -167,6 +170,8 @@ def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monke
     assert deployments[0].parameters == {"recipe": "demo"}
     assert skipped == [
         "grow: flow instructmix.flows.no_such:flow is not installed",
+        "batch: flow instructmix.flows.grow:grow_self_instruct needs instructmix.flows.no_such,"
+        " which is not installed",
         "off: disabled",
     ]
 
@@ -182,3 +187,13 @@ def test_shard_reports_add_counts_and_keep_examples():
         "example": "a b",
         "share": 0.5,
     }
+
+
+def test_self_instruct_batches_get_their_own_folder_and_capped_slots():
+    import datetime as dt
+
+    from instructmix.flows import grow
+
+    when = dt.datetime(2026, 11, 21, 13, 0, 5, tzinfo=dt.UTC)
+    assert grow.batch_folder(Path("runs"), when) == Path("runs/20261121T130005Z")
+    assert grow.slots_for(8, 4) == 4 and grow.slots_for(2, 4) == 2 and grow.slots_for(3, None) == 3

@@ -12,6 +12,7 @@ with `pipeline.with_options(task_runner=runners.task_runner(...))`; the output i
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,10 @@ def publish_step(name: str, repo: str, artifacts: Path) -> str:
     publish = _optional_flow("instructmix.flows.publish", "publish", "publish")
     if publish is None:
         return "skipped: no publish flow in this install"
-    publish(name=name, repo=repo)
+    options = {}
+    if "out_root" in inspect.signature(publish.fn).parameters:
+        options["out_root"] = artifacts / "mixtures"
+    publish(name=name, repo=repo, **options)
     return f"published to {repo}"
 
 

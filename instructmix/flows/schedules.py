@@ -1,8 +1,8 @@
 """Scheduled runs: `schedules.yaml` validated with pydantic, turned into Prefect deployments.
 
-Each entry names a flow (`pipeline`, `self_instruct`, `train`, `publish`), one schedule
-(`cron` or `interval_seconds`) and the flow's parameters. `instructmix serve` serves them all
-with `prefect.serve`; a flow whose module is not installed is skipped with a warning.
+Each entry names a flow (`pipeline`, `grow_self_instruct`, `self_instruct`, `train`, `publish`),
+one schedule (`cron` or `interval_seconds`) and the flow's parameters. `instructmix serve` serves
+them all with `prefect.serve`; a flow whose module is not installed is skipped with a warning.
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ SCHEDULES_FILE = Path(__file__).parent / "schedules.yaml"
 FLOWS: dict[str, str] = {
     "pipeline": "instructmix.flows.pipeline:pipeline",
     "self_instruct": "instructmix.flows.self_instruct:self_instruct",
+    "grow_self_instruct": "instructmix.flows.grow:grow_self_instruct",
     "train": "instructmix.flows.train:train",
     "publish": "instructmix.flows.publish:publish",
 }
+# Flows that only wrap another area's flow: served only when that area is installed.
+REQUIRES: dict[str, str] = {"grow_self_instruct": "instructmix.flows.self_instruct"}
 
 
 class SchedulesError(InstructmixError):
@@ -36,7 +39,7 @@ class ScheduledRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="deployment name")
-    flow: Literal["pipeline", "self_instruct", "train", "publish"]
+    flow: Literal["pipeline", "grow_self_instruct", "self_instruct", "train", "publish"]
     description: str = ""
     cron: str | None = Field(default=None, description="cron expression, e.g. '0 2 * * *'")
     interval_seconds: int | None = Field(default=None, ge=1, le=31 * 24 * 3600)
@@ -101,12 +104,15 @@ def load_schedules(path: Path = SCHEDULES_FILE) -> Schedules:
 def load_flow(kind: str) -> Any | None:
     """The flow object for a schedule's `flow` kind, or None when its module is absent."""
     module_name, attribute = FLOWS[kind].split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
-            return None
-        raise
+    for name in (REQUIRES.get(kind), module_name):
+        if name is None:
+            continue
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name and name.startswith(error.name):
+                return None
+            raise
     return getattr(module, attribute, None)
 
 
@@ -143,7 +149,9 @@ def build_deployments(
             continue
         flow = load_flow(entry.flow)
         if flow is None:
-            skipped.append(f"{entry.name}: flow {FLOWS[entry.flow]} is not installed")
+            needs = REQUIRES.get(entry.flow)
+            reason = f"needs {needs}, which is not installed" if needs else "is not installed"
+            skipped.append(f"{entry.name}: flow {FLOWS[entry.flow]} {reason}")
             continue
         check_parameters(entry, flow, where)
         if task_runner is not None and entry.flow == "pipeline":
