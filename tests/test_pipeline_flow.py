@@ -52,12 +52,14 @@ def runs(tmp_path_factory, mirror, prefect_harness):
     return first, second, third
 
 
+@pytest.mark.slow
 def test_first_run_generates_every_source(runs):
     (_, _, states), _, _ = runs
     assert states["generate-code_alpaca"] == "Completed"
     assert states["generate-lima"] == "Completed"
 
 
+@pytest.mark.slow
 def test_unchanged_sources_are_not_rebuilt(runs):
     (first, _, _), (second, _, states), _ = runs
     assert states["generate-code_alpaca"] == "Cached"
@@ -65,6 +67,7 @@ def test_unchanged_sources_are_not_rebuilt(runs):
     assert parquet_files(first.folder) == parquet_files(second.folder)
 
 
+@pytest.mark.slow
 def test_changed_input_file_rebuilds_only_its_source(runs):
     (first, _, _), _, (third, _, states) = runs
     assert states["generate-code_alpaca"] == "Cached"
@@ -77,6 +80,7 @@ def test_changed_input_file_rebuilds_only_its_source(runs):
     assert generated["generate:lima"] == 39
 
 
+@pytest.mark.slow
 def test_run_publishes_funnel_composition_and_card_artifacts(runs):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId

@@ -197,3 +197,36 @@ def test_self_instruct_batches_get_their_own_folder_and_capped_slots():
     when = dt.datetime(2026, 11, 21, 13, 0, 5, tzinfo=dt.UTC)
     assert grow.batch_folder(Path("runs"), when) == Path("runs/20261121T130005Z")
     assert grow.slots_for(8, 4) == 4 and grow.slots_for(2, 4) == 2 and grow.slots_for(3, None) == 3
+
+
+def _cli(args, cwd):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    return subprocess.run(
+        [sys.executable, "-m", "instructmix.flows.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_errors_are_one_line_before_any_run(tmp_path, mirror):
+    both = _cli(
+        ["pipeline", "demo", "--dask-address", "tcp://h:1", "--dask-workers", "2"], tmp_path
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump({"deployments": [{"name": "x", "flow": "pipelin", "cron": "0 2 * * *"}]})
+    )
+    wrong_flow = _cli(["serve", "--schedules", str(bad)], tmp_path)
+    for proc, fragment in [(both, "either --dask-address"), (wrong_flow, "deployments.0.flow")]:
+        assert proc.returncode == 1
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and fragment in errors[0], proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "artifacts").exists()
