@@ -22,7 +22,13 @@ from instructmix.instances.sources import file_sha256
 RESULTS_FOLDER = "prefect-results"
 _PACKAGE = Path(__file__).resolve().parents[1]
 # Code a generated source depends on besides its generator module: tagging and validation.
-_SHARED_CODE = ("mixtures/build.py", "mixtures/sampling.py", "instances/schema.py")
+_SHARED_CODE = (
+    "mixtures/build.py",
+    "mixtures/sampling.py",
+    "mixtures/select.py",
+    "instances/schema.py",
+    "instances/rejected.py",
+)
 
 _file_hashes: dict[tuple[str, int, int], str] = {}
 

@@ -179,9 +179,9 @@ def pipeline(
     for config in loaded.filters:
         filtered.append(run_filter(table, config, ctx, shard_rows))
         table = filtered[-1].kept
-    sampled, sample_report = sample_task(table, loaded)
+    sampled, sample_reports = sample_task(table, loaded)
     result = stages.assemble(
-        loaded, ctx, [*generated, identical, *filtered], sampled, sample_report
+        loaded, ctx, [*generated, identical, *filtered], sampled, sample_reports
     )
     folder = write_mixture_task(
         result, loaded, artifacts_root / "mixtures" / loaded.name, recipe_yaml
