@@ -57,6 +57,17 @@ class ScheduledRun(BaseModel):
             CronSchedule(cron=value)
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like UTC)") from error
+        return value
+
     @model_validator(mode="after")
     def _one_schedule(self) -> ScheduledRun:
         if (self.cron is None) == (self.interval_seconds is None):
