@@ -67,8 +67,20 @@ def test_serve_runs_a_scheduled_pipeline_on_a_real_server(tmp_path, mirror):
         base_env,
         PREFECT_UI_ENABLED="false",
         PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
+        # Services this test does not need: less for 2 shared cores to do.
+        **{
+            f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false"
+            for name in [
+                "CANCELLATION_CLEANUP",
+                "EVENT_LOGGER",
+                "FOREMAN",
+                "LATE_RUNS",
+                "PAUSE_EXPIRATIONS",
+                "TRIGGERS",
+            ]
+        },
     )
-    serve_env = dict(base_env, PREFECT_API_URL=api, PREFECT_RUNNER_POLL_FREQUENCY="2")
+    serve_env = dict(base_env, PREFECT_API_URL=api, PREFECT_RUNNER_POLL_FREQUENCY="1")
 
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     recipe = write_recipe(tmp_path, mini_recipe("served"))
@@ -85,9 +97,9 @@ def test_serve_runs_a_scheduled_pipeline_on_a_real_server(tmp_path, mirror):
                 "llm_limit": 3,
                 "deployments": [
                     {
-                        "name": "served-every-15s",
+                        "name": "served-every-10s",
                         "flow": "pipeline",
-                        "interval_seconds": 15,
+                        "interval_seconds": 10,
                         "parameters": parameters,
                     }
                 ],
