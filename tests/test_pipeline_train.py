@@ -32,3 +32,14 @@ def test_pipeline_builds_then_trains_a_tiny_model(tmp_path, mirror, prefect_harn
     assert result.steps["train"].startswith("trained:"), result.steps
     model_dir = tmp_path / "artifacts" / "models" / "trained"
     assert model_dir.is_dir() and any(model_dir.iterdir())
+
+
+def test_train_without_a_train_section_fails_before_building(tmp_path, mirror, prefect_harness):
+    from instructmix.flows.pipeline import pipeline
+    from instructmix.instances import InstructmixError
+
+    mini = make_mini_mirror(mirror, tmp_path / "mirror")
+    recipe = write_recipe(tmp_path, mini_recipe("untrainable"))
+    with pytest.raises(InstructmixError, match="has no train: section"):
+        pipeline(str(recipe), mirror=str(mini), artifacts=str(tmp_path / "out"), train=True)
+    assert not (tmp_path / "out").exists()

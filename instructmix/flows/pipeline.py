@@ -31,7 +31,7 @@ from instructmix.flows.build import (
 from instructmix.flows.caching import SOURCE_CACHE, results_dir
 from instructmix.flows.settings import resolve_mirror
 from instructmix.flows.sharding import DEFAULT_SHARD_ROWS, is_row_wise, merge_results, shard
-from instructmix.instances import StageResult
+from instructmix.instances import InstructmixError, StageResult
 from instructmix.instances.context import StageContext
 from instructmix.mixtures import build as stages
 from instructmix.mixtures.recipe import Recipe, SourceSpec, load_recipe, recipe_path
@@ -170,6 +170,11 @@ def pipeline(
     recipe_yaml = recipe_path(recipe).read_text(encoding="utf-8")
     ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
     stages.check_inputs(loaded, ctx)
+    if train and "train" in type(loaded).model_fields and getattr(loaded, "train", None) is None:
+        raise InstructmixError(
+            f"recipe {loaded.name!r} has no train: section, so it cannot be trained on; add one "
+            "(see docs/training.md) or leave out --train"
+        )
     artifacts_root = Path(artifacts).resolve()
     cache_root = Path(cache_dir).resolve()
 
