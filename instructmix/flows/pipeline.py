@@ -37,6 +37,8 @@ from instructmix.mixtures import build as stages
 from instructmix.mixtures.recipe import Recipe, SourceSpec, load_recipe, recipe_path
 
 # Generators that call an LLM: their tasks retry (as do all tasks that read from the Hub).
+# None of today's does at build time: Self-Instruct runs in its own flow (which retries its
+# LLM task), and its `self_instruct_pool` generator only reads the pool that flow wrote.
 LLM_GENERATORS = frozenset({"self_instruct"})
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10
@@ -121,14 +123,19 @@ def run_filter(table: pa.Table, config: Any, ctx: StageContext, shard_rows: int)
 
 
 def _optional_flow(module: str, attribute: str, what: str) -> Any | None:
-    """The flow `module.attribute`, or None (logged) when that part is not installed."""
+    """The flow `module.attribute`, or None (logged) when that part is not installed.
+
+    An import error inside an installed module is raised, not taken for absence.
+    """
     try:
-        return getattr(importlib.import_module(module), attribute)
-    except (ImportError, AttributeError) as error:
-        get_run_logger().warning(
-            "%s skipped: %s:%s is not available (%s)", what, module, attribute, error
-        )
-        return None
+        found = getattr(importlib.import_module(module), attribute, None)
+    except ModuleNotFoundError as error:
+        if not (error.name and module.startswith(error.name)):
+            raise
+        found = None
+    if found is None:
+        get_run_logger().warning("%s skipped: %s:%s is not available", what, module, attribute)
+    return found
 
 
 def publish_step(name: str, repo: str, artifacts: Path) -> str:
