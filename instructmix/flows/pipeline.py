@@ -116,7 +116,8 @@ def run_filter(table: pa.Table, config: Any, ctx: StageContext, shard_rows: int)
     if not is_row_wise(config) or table.num_rows <= shard_rows:
         return filter_task(table, config, ctx)
     shards = shard(table, shard_rows)
-    futures = filter_shard_task.map(shards, unmapped(config), unmapped(ctx), range(len(shards)))
+    quiet = ctx.model_copy(update={"show_progress": False})  # no progress bar per shard
+    futures = filter_shard_task.map(shards, unmapped(config), unmapped(quiet), range(len(shards)))
     result = merge_results([future.result() for future in futures])
     _log(result)
     return result
