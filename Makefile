@@ -16,7 +16,8 @@ NAME ?= demo
 INSTRUCTMIX_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 PREFECT_HOME ?= $(CURDIR)/.prefect
 PREFECT_SERVER_ANALYTICS_ENABLED ?= false
-export INSTRUCTMIX_MIRROR PREFECT_HOME PREFECT_SERVER_ANALYTICS_ENABLED
+PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export INSTRUCTMIX_MIRROR PREFECT_HOME PREFECT_SERVER_ANALYTICS_ENABLED PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
 .PHONY: setup mixture mixtures test lint format train clean
 
@@ -36,12 +37,17 @@ mixture: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Train on a built mixture with the recipe's train: section (demo: a tiny model on the CPU).
+train: $(STAMP)
+	test -d artifacts/mixtures/$(NAME) || $(VENV)/bin/instructmix build $(NAME)
+	$(VENV)/bin/instructmix train $(NAME)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff format --check instructmix tests benchmarks
 	$(VENV)/bin/ruff check .
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff format instructmix tests benchmarks
 	$(VENV)/bin/ruff check --fix .
 
 clean:

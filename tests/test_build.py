@@ -118,6 +118,8 @@ def _cli(args: list[str], cwd: Path, mirror: Path) -> subprocess.CompletedProces
         **__import__("os").environ,
         "INSTRUCTMIX_MIRROR": str(mirror),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # a loaded 2-core machine can take longer than the default 20 s to start the server
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }
     return subprocess.run(
         [sys.executable, "-m", "instructmix.flows.cli", *args],

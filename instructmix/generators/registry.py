@@ -13,14 +13,18 @@ from typing import Annotated
 from pydantic import Field
 
 from instructmix.generators import existing, local
+from instructmix.generators.templated import generator as templated
 from instructmix.instances import StageResult
 from instructmix.instances.context import StageContext
 
-GeneratorConfig = Annotated[existing.Config | local.Config, Field(discriminator="kind")]
+GeneratorConfig = Annotated[
+    existing.Config | local.Config | templated.Config, Field(discriminator="kind")
+]
 
 _MODULES: dict[str, ModuleType] = {
     "existing": existing,
     "instances_file": local,
+    "templated": templated,
 }
 
 

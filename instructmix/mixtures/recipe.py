@@ -17,6 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from instructmix.filters.registry import FilterConfig
 from instructmix.generators.registry import GeneratorConfig
 from instructmix.instances import InstructmixError
+from instructmix.train.spec import TrainSpec
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
@@ -66,6 +67,7 @@ class Recipe(BaseModel):
     filters: list[FilterConfig] = Field(default_factory=list)
     split: SplitSpec = Field(default_factory=SplitSpec)
     output_format: Literal["messages", "prompt_completion"] = "messages"
+    train: TrainSpec | None = None
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> Recipe:
