@@ -39,8 +39,10 @@ def grow_self_instruct(
     runs_dir: str = "artifacts/self_instruct/batches",
     concurrency: int = 4,
     mirror: str | None = None,
+    cache_path: str | None = None,
 ) -> dict[str, Any] | None:
-    """Generate STEP new instructions with the model at BASE_URL into a new batch folder."""
+    """Generate STEP new instructions with the model at BASE_URL into a new batch folder
+    (CACHE_PATH: the request cache file; default: the Self-Instruct default)."""
     logger = get_run_logger()
     try:
         module = importlib.import_module(SELF_INSTRUCT_MODULE)
@@ -58,4 +60,10 @@ def grow_self_instruct(
     slots = slots_for(concurrency, llm_limit())
     logger.info("batch of %d instructions into %s (holding %d llm slots)", step, out_dir, slots)
     with llm_slot(occupy=slots):
-        return module.self_instruct(llm, config, out_dir, mirror=resolve_mirror(mirror))
+        return module.self_instruct(
+            llm,
+            config,
+            out_dir,
+            mirror=resolve_mirror(mirror),
+            cache_path=Path(cache_path) if cache_path else None,
+        )
