@@ -8,7 +8,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from instructmix.data_cards.stats import composition
 from instructmix.instances import Report
 
 
@@ -38,8 +37,14 @@ def funnel_rows(funnel: list[Report]) -> list[dict[str, Any]]:
 
 
 def composition_rows(splits: dict[str, pa.Table]) -> list[dict[str, Any]]:
-    """One row per source of the mixture: rows, share and mean prompt/response length."""
-    rows = composition(splits)
+    """One row per source of the mixture, as the card's composition table has it (rows, share,
+    mean prompt/response length and, where the card code reports them, origin and tasks)."""
+    from instructmix.data_cards import stats
+
+    if hasattr(stats, "rows_frame"):  # the card code that works on a per-row statistics frame
+        rows = stats.composition(stats.rows_frame(splits))
+    else:
+        rows = stats.composition(splits)
     return [dict(row, share=round(row["share"], 4)) for row in rows]
 
 
