@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from pipeline_support import make_mini_mirror, mini_recipe, parquet_files, write_recipe
@@ -20,7 +21,16 @@ def _task_names(flow_run_id) -> list[str]:
 
 
 @pytest.mark.slow
-def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_harness, capfd):
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_harness):
     from instructmix.flows.pipeline import pipeline
     from instructmix.flows.runners import task_runner
     from instructmix.instances.context import StageContext
@@ -33,12 +43,17 @@ def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_
     options = {"mirror": str(mini), "cache": False, "shard_rows": 40}
 
     local = pipeline(str(recipe), artifacts=str(tmp_path / "local"), **options)
-    capfd.readouterr()
-    state = pipeline.with_options(task_runner=task_runner(dask_workers=2))(
-        str(recipe), artifacts=str(tmp_path / "dask"), return_state=True, **options
-    )
+    records = _Records()
+    dask_logger = logging.getLogger("prefect.task_runner.dask")
+    dask_logger.addHandler(records)
+    try:
+        state = pipeline.with_options(task_runner=task_runner(dask_workers=2))(
+            str(recipe), artifacts=str(tmp_path / "dask"), return_state=True, **options
+        )
+    finally:
+        dask_logger.removeHandler(records)
     on_dask = state.result()
-    assert "Creating a new Dask cluster" in capfd.readouterr().err
+    assert any("Creating a new Dask cluster" in m for m in records.messages), records.messages
 
     # The row-wise length filter ran as one mapped task per shard of 40 rows.
     pooled = next(r for r in on_dask.build.funnel if r.stage == "exact_dedup").rows_out
