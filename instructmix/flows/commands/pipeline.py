@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -14,6 +16,24 @@ from instructmix.flows.summary import print_summary
 MIRROR_HELP = "local mirror of the public data (default: $INSTRUCTMIX_MIRROR; none: the Hub)"
 DASK_ADDRESS_HELP = "run tasks on the Dask scheduler at this address (tcp://host:8786)"
 DASK_WORKERS_HELP = "run tasks on a local Dask cluster of N worker processes"
+
+
+STARTUP_TIMEOUT_SECONDS = 120
+
+
+@contextmanager
+def patient_startup() -> Iterator[None]:
+    """Give a temporary Prefect server 120 s to start (not 20) unless the user set a value:
+    on a busy machine its first start (creating the database) takes longer than 20 s."""
+    from prefect.settings import (
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    with temporary_settings(
+        set_defaults={PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: STARTUP_TIMEOUT_SECONDS}
+    ):
+        yield
 
 
 def register(app: typer.Typer) -> None:
@@ -46,16 +66,17 @@ def register(app: typer.Typer) -> None:
         from instructmix.flows.pipeline import pipeline as pipeline_flow
 
         quiet_user_errors(ctx)
-        result = pipeline_flow.with_options(task_runner=runner)(
-            name,
-            mirror=mirror,
-            artifacts=str(artifacts),
-            cache_dir=str(cache_dir),
-            cache=cache,
-            shard_rows=shard_rows,
-            publish_repo=publish_repo,
-            train=train,
-        )
+        with patient_startup():
+            result = pipeline_flow.with_options(task_runner=runner)(
+                name,
+                mirror=mirror,
+                artifacts=str(artifacts),
+                cache_dir=str(cache_dir),
+                cache=cache,
+                shard_rows=shard_rows,
+                publish_repo=publish_repo,
+                train=train,
+            )
         splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.build.splits.items())
         title = f"{recipe.name}: {splits} ({describe(dask_address, dask_workers)})"
         print_summary(result.build.funnel, title, time.perf_counter() - started)
@@ -97,9 +118,18 @@ def register(app: typer.Typer) -> None:
         if not deployments:
             raise SchedulesError(f"{path}: no deployment to serve (all skipped)")
         from prefect import serve as prefect_serve
+        from prefect.settings import PREFECT_API_URL
 
         from instructmix.flows.concurrency import ensure_llm_limit
 
         quiet_user_errors(ctx)
-        ensure_llm_limit(llm_limit or config.llm_limit)
-        prefect_serve(*deployments)
+        if not PREFECT_API_URL.value():
+            typer.secho(
+                "note: PREFECT_API_URL is not set, so runs go to a temporary server that ends "
+                "with this process; see docs/orchestration.md to watch them in the UI",
+                err=True,
+                fg=typer.colors.YELLOW,
+            )
+        with patient_startup():
+            ensure_llm_limit(llm_limit or config.llm_limit)
+            prefect_serve(*deployments)
