@@ -15,6 +15,7 @@ from instructmix.generators.self_instruct.run import run_self_instruct
 from instructmix.instances import read_instances
 
 MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
+SMOLLM2_CACHE = Path(__file__).resolve().parents[1] / ".cache"  # shared with test_train_smollm2
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,6 +27,7 @@ pytestmark = [
 
 
 def test_embedded_smollm2_generates_instructions_end_to_end(tmp_path):
+    from instructmix.flows.settings import smollm2_checkpoint
     from instructmix.generators.self_instruct.embedded import embedded_server
 
     config = BootstrapConfig(
@@ -41,7 +43,8 @@ def test_embedded_smollm2_generates_instructions_end_to_end(tmp_path):
         instances=Sampling(temperature=0.0, top_p=1.0, max_tokens=64, stop=("Task:",)),
         patience=4,
     )
-    with embedded_server() as server:
+    # the same converted checkpoint the SmolLM2 training test uses: converted once per machine
+    with embedded_server(smollm2_checkpoint(SMOLLM2_CACHE)) as server:
         llm = LLMConfig(base_url=server.base_url, model=server.model, concurrency=1)
         out, cache = tmp_path / "run", tmp_path / "cache.sqlite"
         stats = run_self_instruct(llm, config, out, mirror=MIRROR, cache_path=cache)

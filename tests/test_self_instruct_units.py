@@ -8,7 +8,6 @@ import random
 from pathlib import Path
 
 import pytest
-from rouge_score import rouge_scorer
 
 from instructmix.generators.self_instruct import filters, parse, prompts
 from instructmix.generators.self_instruct.novelty import NoveltyIndex, rouge_tokens
@@ -16,17 +15,24 @@ from instructmix.generators.self_instruct.seeds import load_seeds
 from instructmix.instances import SourceError
 
 MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
-SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+
+
+def _scorer():
+    # imported late: rouge_score imports absl, whose logging replaces the logger class for
+    # every logger made afterwards, which breaks Prefect's logging in later in-process tests
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 
 
 def reference(candidate: str, pool: list[str]) -> list[float]:
-    return [SCORER.score(candidate, text)["rougeL"].fmeasure for text in pool]
+    return [_scorer().score(candidate, text)["rougeL"].fmeasure for text in pool]
 
 
 def test_tokens_match_rouge_score_tokenizer():
     texts = ["Héllo, WORLD!! 3.14 is π", "İstanbul  naïve café", "", "---", "a_b c-d e'f"]
     for text in texts:
-        assert rouge_tokens(text) == SCORER._tokenizer.tokenize(text)
+        assert rouge_tokens(text) == _scorer()._tokenizer.tokenize(text)
 
 
 def test_scores_equal_rouge_score_bit_for_bit_on_real_instructions():

@@ -7,19 +7,19 @@ The survivor of a group is decided by source priority, then a quality score in `
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Literal
 
-import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from instructmix.filters.ranking import survivors
 from instructmix.filters.text import normalise_for_match, prompts_and_responses
 from instructmix.instances import StageResult
 from instructmix.instances.context import StageContext
 from instructmix.instances.rejected import split_rows
 
+STAGE = "exact_dedup"
 EXACT_DUPLICATE = "exact_duplicate"
 
 
@@ -40,11 +40,15 @@ class Config(BaseModel):
     )
 
 
-def _quality(meta: str, key: str | None) -> float:
-    if key is None:
-        return 0.0
-    value = json.loads(meta).get(key)
-    return float(value) if isinstance(value, int | float) else float("-inf")
+def match_keys(table: pa.Table, fields: str) -> list[str]:
+    """The normalised key of each row: its prompt, or prompt and response joined by NUL."""
+    prompts, responses = prompts_and_responses(table)
+    if fields == "prompt":
+        return [normalise_for_match(p) for p in prompts]
+    return [
+        normalise_for_match(p) + "\x00" + normalise_for_match(r)
+        for p, r in zip(prompts, responses, strict=True)
+    ]
 
 
 def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> StageResult:
@@ -52,50 +56,25 @@ def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Sta
 
     Columns read: messages, source, meta. Columns written on rejected rows: reject_stage
     `exact_dedup`, reject_reason `exact_duplicate`, duplicate_of.
+
+    >>> from instructmix.instances import make_instance, make_table
+    >>> turns = lambda p: [{"role": "user", "content": p}, {"role": "assistant", "content": "ok"}]
+    >>> rows = [make_instance(turns(p), source="s", origin="human", task="t", category="c",
+    ...     template="raw") for p in ("Hello  World", "hello world", "Other")]
+    >>> result = run(make_table(rows), Config())
+    >>> result.kept.num_rows, result.report.dropped_by_reason
+    (2, {'exact_duplicate': 1})
     """
     started = time.perf_counter()
-    prompts, responses = prompts_and_responses(table)
-    if config.fields == "prompt":
-        keys = [normalise_for_match(p) for p in prompts]
-    else:
-        keys = [
-            normalise_for_match(p) + "\x00" + normalise_for_match(r)
-            for p, r in zip(prompts, responses, strict=True)
-        ]
-    priority = {source: rank for rank, source in enumerate(config.source_priority)}
-    frame = pl.DataFrame(
-        {
-            "key": keys,
-            "position": range(table.num_rows),
-            "id": table.column("id").to_pylist(),
-            "priority": [
-                priority.get(s, len(priority)) for s in table.column("source").to_pylist()
-            ],
-            "quality": [_quality(m, config.quality_key) for m in table.column("meta").to_pylist()],
-        }
-    )
-    ranked = frame.sort(
-        ["key", "priority", "quality", "position"], descending=[False, False, True, False]
-    )
-    survivors = (
-        ranked.group_by("key", maintain_order=True)
-        .first()
-        .select(
-            ["key", pl.col("id").alias("survivor"), pl.col("position").alias("survivor_position")]
-        )
-    )
-    joined = frame.join(survivors, on="key", how="left").sort("position")
-    reasons: list[str | None] = []
-    duplicate_of: list[str | None] = []
-    for position, survivor, survivor_position in joined.select(
-        ["position", "survivor", "survivor_position"]
-    ).iter_rows():
-        if position == survivor_position:
-            reasons.append(None)
-            duplicate_of.append(None)
-        else:
-            reasons.append(EXACT_DUPLICATE)
-            duplicate_of.append(survivor)
+    keys = match_keys(table, config.fields)
+    duplicate_of = survivors(table, keys, config.source_priority, config.quality_key)
+    reasons = [None if d is None else EXACT_DUPLICATE for d in duplicate_of]
+    groups = len(set(keys))
     return split_rows(
-        table, "exact_dedup", reasons, duplicate_of, seconds=time.perf_counter() - started
+        table,
+        STAGE,
+        reasons,
+        duplicate_of,
+        seconds=time.perf_counter() - started,
+        extras={"distinct_keys": groups},
     )

@@ -34,3 +34,11 @@ def prompts_and_responses(table: pa.Table) -> tuple[list[str], list[str]]:
     """The prompt and response text of every row of `table`, in row order."""
     messages = table.column("messages").to_pylist()
     return [prompt_text(m) for m in messages], [response_text(m) for m in messages]
+
+
+def match_texts(table: pa.Table, fields: str) -> list[str]:
+    """The text each row is compared on: its prompt, or prompt and response (`prompt_response`)."""
+    prompts, responses = prompts_and_responses(table)
+    if fields == "prompt":
+        return prompts
+    return [f"{p}\n\n{r}" for p, r in zip(prompts, responses, strict=True)]

