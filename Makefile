@@ -1,5 +1,8 @@
 # instructmix: the everyday entry points.
 #   make mixture NAME=demo   set up .venv if needed, then build mixtures/recipes/NAME.yaml
+#                            (LIMIT=50 caps every source at 50 rows: a quick NAME-limit50 build;
+#                            CHECK=1 rebuilds and verifies against the built manifest.json)
+#   make mixtures            build every named recipe in mixtures/recipes/
 #   make test                set up .venv if needed, then run the whole test suite
 #
 # Setup installs torch first, pinned, so that no dependency resolve pulls a CUDA build onto a
@@ -11,6 +14,10 @@ PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.instructmix-installed
 NAME ?= demo
+LIMIT ?=
+CHECK ?=
+RECIPES := $(sort $(basename $(notdir $(wildcard instructmix/mixtures/recipes/*.yaml))))
+BUILD_FLAGS := $(if $(LIMIT),--limit $(LIMIT),) $(if $(CHECK),--check,)
 
 # Read the public data from a local mirror when one sits beside the checkout.
 INSTRUCTMIX_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
@@ -32,7 +39,12 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 mixture: $(STAMP)
-	$(VENV)/bin/instructmix build $(NAME)
+	$(VENV)/bin/instructmix build $(NAME) $(BUILD_FLAGS)
+
+mixtures: $(STAMP)
+	@set -e; for name in $(RECIPES); do \
+		echo "== $$name"; $(VENV)/bin/instructmix build $$name $(BUILD_FLAGS); \
+	done
 
 test: $(STAMP)
 	$(PY) -m pytest -q

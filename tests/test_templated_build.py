@@ -65,7 +65,8 @@ def test_funnel_carries_the_tasks_templates_variants_table(built) -> None:
 
 def test_flan_style_builds_with_every_variant(tmp_path, mirror) -> None:
     data = load_recipe("flan-style").model_dump(mode="json", exclude_none=True)
-    data["sources"][0]["generator"]["max_rows_per_task"] = 12
+    for source in data["sources"]:  # flan-style mixes zero-shot, few-shot and CoT sources
+        source["generator"]["max_rows_per_task"] = 12
     recipe = parse_recipe(data)
     result = build_into(recipe, StageContext(mirror=mirror, seed=recipe.seed), tmp_path)
     rows = [r for table in result.splits.values() for r in table.to_pylist()]

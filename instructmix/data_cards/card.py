@@ -8,7 +8,13 @@ from typing import Any
 import jinja2
 import yaml
 
-from instructmix.data_cards.stats import composition, load_json, read_split_files
+from instructmix.data_cards.stats import (
+    composition,
+    load_json,
+    read_split_files,
+    reported_license_ids,
+    tasks_by_category,
+)
 from instructmix.instances.io import write_text_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -70,6 +76,9 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     splits = {name: table.num_rows for name, table in tables.items()}
     languages = sorted({lang for t in tables.values() for lang in t.column("lang").to_pylist()})
     name = manifest.get("name", folder.name)
+    # Generators whose licenses depend on the files read (Natural Instructions) report them.
+    licenses = sorted(set(licenses) | set(reported_license_ids(funnel)))
+    categories = tasks_by_category(tables)
     return {
         "name": name,
         "front_matter": yaml.safe_dump(
@@ -78,6 +87,8 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
         "splits": splits,
         "total": sum(splits.values()),
         "composition": composition(tables),
+        "categories": categories,
+        "task_total": sum(category["task_count"] for category in categories),
         "funnel": funnel,
         "manifest": manifest,
         "licenses": licenses,

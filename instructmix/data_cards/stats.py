@@ -20,8 +20,24 @@ def read_split_files(folder: Path) -> dict[str, pa.Table]:
     return {name: pa.concat_tables(parts) for name, parts in splits.items()}
 
 
+def row_labels(table: pa.Table) -> list[str]:
+    """Per row: the recipe source it was drawn for (`meta.recipe_source`), else its `source`.
+
+    A recipe source (e.g. `flan_tasks`, `few_shot`) is the unit a recipe mixes, as the
+    composition tables of the Tulu and LIMA papers show it; one may span many datasets.
+    """
+    labels = []
+    for meta, source in zip(
+        table.column("meta").to_pylist(), table.column("source").to_pylist(), strict=True
+    ):
+        label = json.loads(meta).get("recipe_source") if '"recipe_source"' in meta else None
+        labels.append(label if isinstance(label, str) and label else source)
+    return labels
+
+
 def composition(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
-    """Rows, share and mean prompt/response length (characters) per source, over all splits."""
+    """Rows, share and mean prompt/response length (characters) per recipe source (see
+    `row_labels`), over all splits."""
     frames = []
     for table in tables.values():
         if "messages" in table.column_names:
@@ -42,7 +58,7 @@ def composition(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
         frames.append(
             pl.DataFrame(
                 {
-                    "source": table.column("source").to_pylist(),
+                    "source": row_labels(table),
                     "prompt_chars": prompts,
                     "response_chars": responses,
                 }
@@ -77,3 +93,53 @@ def load_json(folder: Path, name: str) -> Any:
     """A JSON file of the mixture folder, or None when absent."""
     path = folder / name
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def tasks_by_category(
+    tables: dict[str, pa.Table], max_tasks_shown: int = 50
+) -> list[dict[str, Any]]:
+    """Rows per category and, within each, rows per task (from the `task`/`category` columns).
+
+    Categories come largest first; each lists at most `max_tasks_shown` tasks (largest first)
+    and how many more it has.
+    """
+    parts = [
+        pl.DataFrame(
+            {
+                "category": table.column("category").to_pylist(),
+                "task": table.column("task").to_pylist(),
+            }
+        )
+        for table in tables.values()
+    ]
+    if not parts:
+        return []
+    counts = pl.concat(parts).group_by(["category", "task"]).agg(pl.len().alias("rows"))
+    result = []
+    for (category,), group in sorted(
+        counts.group_by(["category"]),
+        key=lambda item: (-int(item[1]["rows"].sum()), str(item[0][0])),
+    ):
+        tasks = group.sort(["rows", "task"], descending=[True, False])
+        result.append(
+            {
+                "category": category,
+                "rows": int(tasks["rows"].sum()),
+                "task_count": tasks.height,
+                "tasks": [
+                    {"task": row["task"], "rows": row["rows"]}
+                    for row in tasks.head(max_tasks_shown).iter_rows(named=True)
+                ],
+                "more_tasks": max(0, tasks.height - max_tasks_shown),
+            }
+        )
+    return result
+
+
+def reported_license_ids(funnel: list[dict[str, Any]]) -> list[str]:
+    """License ids that generators found in the data they read (`extras.license_ids`)."""
+    found = set()
+    for report in funnel:
+        ids = (report.get("extras") or {}).get("license_ids") or []
+        found.update(str(license_id) for license_id in ids)
+    return sorted(found)

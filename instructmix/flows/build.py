@@ -15,6 +15,7 @@ from instructmix.instances.context import StageContext
 from instructmix.instances.io import atomic_directory
 from instructmix.mixtures import build as stages
 from instructmix.mixtures.recipe import Recipe, SourceSpec
+from instructmix.mixtures.sampling import sample_recipe
 
 
 def _log(report: Report) -> None:
@@ -53,11 +54,20 @@ def filter_task(table: pa.Table, config: FilterConfig, ctx: StageContext) -> Sta
 
 
 @task(name="sample", cache_policy=NO_CACHE)
-def sample_task(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, Report]:
-    """Draw each source's rows as the recipe says."""
-    sampled, report = stages.sample_sources(table, recipe.sources, recipe.seed)
-    _log(report)
-    return sampled, report
+def sample_task(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, list[Report]]:
+    """Draw each source's rows as the recipe says (caps, amounts, strata), then upsample."""
+    sampled, reports = sample_recipe(table, recipe)
+    for report in reports:
+        _log(report)
+    for name, counts in reports[0].extras["sources"].items():
+        if counts["shortfall"]:
+            get_run_logger().warning(
+                "source %s: %d rows requested, only %d available after dedup, filters and caps",
+                name,
+                counts["requested"],
+                counts["selected"],
+            )
+    return sampled, reports
 
 
 @task(name="write-mixture", cache_policy=NO_CACHE)
@@ -83,9 +93,9 @@ def build_mixture(
     for config in recipe.filters:
         filtered.append(filter_task(table, config, ctx))
         table = filtered[-1].kept
-    sampled, sample_report = sample_task(table, recipe)
+    sampled, sample_reports = sample_task(table, recipe)
     result = stages.assemble(
-        recipe, ctx, [*generated, identical, *filtered], sampled, sample_report
+        recipe, ctx, [*generated, identical, *filtered], sampled, sample_reports
     )
     write_mixture_task(result, recipe, Path(out_root) / recipe.name, recipe_yaml)
     return result

@@ -12,6 +12,7 @@ import typer
 
 from instructmix.flows.commands import build as build_commands
 from instructmix.flows.commands import inspect as inspect_commands
+from instructmix.flows.commands import natural_instructions as ni_commands
 from instructmix.flows.commands import pipeline as pipeline_commands
 from instructmix.flows.commands import self_instruct as self_instruct_commands
 from instructmix.flows.commands import sources as sources_commands
@@ -38,6 +39,7 @@ def _root(
 
 build_commands.register(app)
 inspect_commands.register(app)
+ni_commands.register(app)
 self_instruct_commands.register(app)
 sources_commands.register(app)
 train_commands.register(app)

@@ -1,5 +1,5 @@
 """Adapters for existing instruction sets: Alpaca format (Stanford Alpaca, Code Alpaca,
-GPT-4-LLM) and LIMA, into formatted instances.
+GPT-4-LLM, Self-Instruct's released GPT-3 generations) and LIMA, into formatted instances.
 
 Reject reasons: `missing_field` (a row lacks instruction or output), `empty_turn` (a turn
 is blank after normalisation).
@@ -22,7 +22,9 @@ STAGE = "generate"
 MISSING_FIELD = "missing_field"
 EMPTY_TURN = "empty_turn"
 
-DatasetName = Literal["stanford_alpaca", "code_alpaca", "code_alpaca_new", "gpt4_llm", "lima"]
+DatasetName = Literal[
+    "stanford_alpaca", "code_alpaca", "code_alpaca_new", "gpt4_llm", "lima", "self_instruct_gpt3"
+]
 
 # Each existing set: the public file, its origin kind and the category its rows carry.
 DATASETS: dict[str, tuple[PublicSource, str, str]] = {
@@ -70,6 +72,20 @@ DATASETS: dict[str, tuple[PublicSource, str, str]] = {
         "distilled",
         "general",
     ),
+    # Self-Instruct's released GPT-3 generations (a 1,000-row sample of all_instances_82K in
+    # Alpaca format, see the mirror's PROVENANCE.md): recipes use these rather than a live run.
+    "self_instruct_gpt3": (
+        PublicSource(
+            name="self_instruct_gpt3",
+            hub_id="yizhongw/self_instruct",
+            hub_config="self_instruct",
+            mirror_path="self_instruct/gpt3_generations_sample_1000.json",
+            format="json",
+            license="apache-2.0",
+        ),
+        "self_instruct",
+        "general",
+    ),
     "lima": (
         PublicSource(
             name="lima",
@@ -103,11 +119,29 @@ def alpaca_prompt(instruction: str, input_text: str) -> str:
     return f"{instruction}\n\n{input_text}" if input_text else instruction
 
 
+def prompt_completion_messages(prompt: str, completion: str) -> list[dict[str, str]]:
+    """Messages of a raw GPT-3 prompt/completion pair (Self-Instruct on the Hub): the prompt
+    without its trailing `Output:` cue, the completion without `<|endoftext|>`.
+
+    >>> prompt_completion_messages("Add 2 and 3. Output:", " 5<|endoftext|>")[1]["content"]
+    '5'
+    """
+    text = prompt.rstrip()
+    if text.endswith("Output:"):
+        text = text[: -len("Output:")]
+    answer = completion.replace("<|endoftext|>", "")
+    return [
+        {"role": "user", "content": text.strip()},
+        {"role": "assistant", "content": answer.strip()},
+    ]
+
+
 def row_messages(row: dict[str, Any]) -> list[dict[str, str]] | None:
     """Messages of one Alpaca-format or LIMA row, or None when instruction/output is missing.
 
-    Handles `history` (LLaMA-Factory's folded earlier turns), `conversations` (LIMA on the Hub)
-    and Code Alpaca's `response` spelling of `output`.
+    Handles `history` (LLaMA-Factory's folded earlier turns), `conversations` (LIMA on the Hub),
+    `prompt`/`completion` (Self-Instruct on the Hub) and Code Alpaca's `response` spelling of
+    `output`.
     """
     if isinstance(row.get("conversations"), list):
         turns = [str(t) for t in row["conversations"]]
@@ -117,6 +151,8 @@ def row_messages(row: dict[str, Any]) -> list[dict[str, str]] | None:
             turns = turns[:-1]
         roles = ["user", "assistant"] * (len(turns) // 2)
         return [{"role": r, "content": t} for r, t in zip(roles, turns, strict=True)]
+    if isinstance(row.get("prompt"), str) and isinstance(row.get("completion"), str):
+        return prompt_completion_messages(row["prompt"], row["completion"])
     instruction = row.get("instruction")
     output = row.get("output", row.get("response"))
     if not isinstance(instruction, str) or not isinstance(output, str):

@@ -12,20 +12,25 @@ from typing import Annotated
 
 from pydantic import Field
 
-from instructmix.generators import existing, local
+from instructmix.generators import existing, local, natural_instructions
 from instructmix.generators.self_instruct import generate as self_instruct_pool
 from instructmix.generators.templated import generator as templated
 from instructmix.instances import StageResult
 from instructmix.instances.context import StageContext
 
 GeneratorConfig = Annotated[
-    existing.Config | local.Config | templated.Config | self_instruct_pool.Config,
+    existing.Config
+    | local.Config
+    | natural_instructions.Config
+    | templated.Config
+    | self_instruct_pool.Config,
     Field(discriminator="kind"),
 ]
 
 _MODULES: dict[str, ModuleType] = {
     "existing": existing,
     "instances_file": local,
+    "natural_instructions": natural_instructions,
     "templated": templated,
     "self_instruct_pool": self_instruct_pool,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,8 @@ from instructmix.instances.io import write_text_atomic
 from instructmix.instances.rejected import split_rows
 from instructmix.mixtures import manifest as lock
 from instructmix.mixtures.recipe import Recipe, SourceSpec
-from instructmix.mixtures.sampling import sample_sources, split_table, tag_recipe_source
+from instructmix.mixtures.sampling import sample_recipe, split_table, tag_recipe_source
+from instructmix.mixtures.select import SelectionError, no_match_message, select_rows
 
 IDENTICAL = "identical_instance"
 SHARD_ROWS = 100_000
@@ -55,12 +57,37 @@ def check_inputs(recipe: Recipe, ctx: StageContext) -> None:
                 raise SourceError(f"source {spec.name!r}: input file {path} not found")
 
 
+def recipe_inputs(recipe: Recipe, ctx: StageContext) -> list[Path]:
+    """Every local file the recipe's generators and filters read (the lock's `inputs`)."""
+    inputs = [p for spec in recipe.sources for p in generator_inputs(spec.generator, ctx)]
+    return inputs + [p for config in recipe.filters for p in filter_inputs(config, ctx)]
+
+
 def generate_source(spec: SourceSpec, ctx: StageContext) -> StageResult:
-    """Run one recipe source's generator and tag its rows with the source's recipe name."""
+    """Run one recipe source's generator, tag its rows with the source's recipe name and apply
+    its include/exclude selectors (rows dropped there have reject_stage `select:<name>`)."""
     result = run_generator(spec.generator, ctx)
     kept = validate(tag_recipe_source(result.kept, spec.name), check_ids=False)
     report = result.report.model_copy(update={"stage": f"generate:{spec.name}"})
-    return StageResult(kept, result.rejected, report)
+    if spec.include is None and spec.exclude is None:
+        return StageResult(kept, result.rejected, report)
+    selected = select_rows(kept, spec)
+    if spec.include is not None and kept.num_rows and not selected.kept.num_rows:
+        raise SelectionError(no_match_message(kept, spec))
+    reasons = Counter(report.dropped_by_reason)
+    reasons.update(selected.report.dropped_by_reason)
+    report = report.model_copy(
+        update={
+            "rows_out": selected.report.rows_out,
+            "dropped_by_reason": dict(sorted(reasons.items())),
+            "seconds": report.seconds + selected.report.seconds,
+            "extras": {**report.extras, "selection": selected.report.extras},
+        }
+    )
+    rejected = pa.concat_tables(
+        [result.rejected.cast(REJECTED_SCHEMA), selected.rejected.cast(REJECTED_SCHEMA)]
+    )
+    return StageResult(selected.kept, rejected, report)
 
 
 def drop_identical(table: pa.Table) -> StageResult:
@@ -145,16 +172,20 @@ def assemble(
     ctx: StageContext,
     stage_results: list[StageResult],
     sampled: pa.Table,
-    sample_report: Report,
+    sample_reports: Report | list[Report],
 ) -> BuildResult:
-    """Split the sampled rows and gather rejected rows, funnel and manifest into a `BuildResult`."""
+    """Split the sampled rows and gather rejected rows, funnel and manifest into a `BuildResult`.
+
+    `sample_reports`: the sample stage's report, or it and the upsample stage's.
+    """
+    if isinstance(sample_reports, Report):
+        sample_reports = [sample_reports]
     splits = split_table(sampled, recipe.split.validation, recipe.seed)
     rejected = pa.concat_tables(
         [empty_table(REJECTED_SCHEMA), *[r.rejected.cast(REJECTED_SCHEMA) for r in stage_results]]
     )
-    funnel = [r.report for r in stage_results] + [sample_report]
-    inputs = [p for spec in recipe.sources for p in generator_inputs(spec.generator, ctx)]
-    inputs += [p for config in recipe.filters for p in filter_inputs(config, ctx)]
+    funnel = [r.report for r in stage_results] + list(sample_reports)
+    inputs = recipe_inputs(recipe, ctx)
     licenses = sorted({lic for s in recipe.sources for lic in generator_licenses(s.generator)})
     manifest = {
         "name": recipe.name,
@@ -162,6 +193,7 @@ def assemble(
         "recipe": recipe.model_dump(mode="json"),
         "seed": recipe.seed,
         "packages": lock.package_versions(),
+        "code_hash": lock.code_hash(),
         "inputs": lock.input_hashes(inputs, ctx.mirror),
         "counts": {r.stage: {"rows_in": r.rows_in, "rows_out": r.rows_out} for r in funnel},
         "splits": {name: table.num_rows for name, table in splits.items()},
@@ -174,8 +206,8 @@ def run_stages(recipe: Recipe, ctx: StageContext) -> BuildResult:
     generated = [generate_source(spec, ctx) for spec in recipe.sources]
     identical = drop_identical(pa.concat_tables([g.kept for g in generated]))
     kept, filtered = apply_filters(identical.kept, recipe.filters, ctx)
-    sampled, sample_report = sample_sources(kept, recipe.sources, recipe.seed)
-    return assemble(recipe, ctx, [*generated, identical, *filtered], sampled, sample_report)
+    sampled, sample_reports = sample_recipe(kept, recipe)
+    return assemble(recipe, ctx, [*generated, identical, *filtered], sampled, sample_reports)
 
 
 def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:

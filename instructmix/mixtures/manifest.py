@@ -51,6 +51,25 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+CODE_SUFFIXES = (".py", ".yaml", ".yml", ".j2", ".json")
+
+
+def code_hash(package_dir: Path | None = None) -> str:
+    """SHA-256 over the instructmix package's source files (paths and bytes, sorted).
+
+    Recorded in the lock as context, not compared on its own: a code change that leaves the
+    output bytes alone passes `--check`; one that changes them is named beside the difference.
+    """
+    root = package_dir or Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in CODE_SUFFIXES and p.is_file()):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def input_hashes(paths: list[Path], mirror: Path | None) -> dict[str, str]:
     """sha256 of every input file, keyed by its path inside the mirror (or absolute path)."""
     hashes = {}
@@ -68,11 +87,31 @@ def output_hashes(folder: Path, names: list[str]) -> dict[str, str]:
     return {name: file_sha256(folder / name) for name in sorted(names)}
 
 
+# Top-level keys in the order a difference is reported: causes (recipe, inputs, packages)
+# before their effects (counts, splits, output bytes). `code_hash` is context only.
+CHECK_ORDER = ("name", "recipe_hash", "recipe", "seed", "inputs", "packages", "counts", "splits")
+CONTEXT_KEYS = ("code_hash",)
+
+
+def _ordered_keys(locked: dict[str, Any], rebuilt: dict[str, Any], top: bool) -> list[str]:
+    keys = sorted(set(locked) | set(rebuilt))
+    if not top:
+        return keys
+    rank = {key: index for index, key in enumerate(CHECK_ORDER)}
+    return sorted(keys, key=lambda key: (rank.get(key, len(rank)), key))
+
+
 def first_difference(
     locked: dict[str, Any], rebuilt: dict[str, Any], prefix: str = ""
 ) -> str | None:
-    """The dotted path and values of the first difference between two manifests, or None."""
-    for key in sorted(set(locked) | set(rebuilt)):
+    """The dotted path and values of the first difference between two manifests, or None.
+
+    Causes come first: a changed recipe, input file or package version is named before the
+    counts and output hashes it changed.
+    """
+    for key in _ordered_keys(locked, rebuilt, top=not prefix):
+        if not prefix and key in CONTEXT_KEYS:
+            continue
         where = f"{prefix}{key}"
         if key not in locked:
             return f"{where}: not in the lock, rebuilt has {rebuilt[key]!r}"
@@ -85,4 +124,28 @@ def first_difference(
                 return found
         elif a != b:
             return f"{where}: locked {a!r}, rebuilt {b!r}"
+    return None
+
+
+def check_message(name: str, locked: dict[str, Any], rebuilt: dict[str, Any]) -> str | None:
+    """The `--check` failure line for two manifests (None when they match), noting a change
+    of the instructmix source since the build as the likely cause."""
+    difference = first_difference(locked, rebuilt)
+    if difference is None:
+        return None
+    message = f"rebuild of {name!r} differs from the lock: {difference}"
+    if locked.get("code_hash") and locked.get("code_hash") != rebuilt.get("code_hash"):
+        message += " (the instructmix source code changed since the build)"
+    return message
+
+
+def precheck(locked: dict[str, Any], recipe: Recipe, inputs: dict[str, str]) -> str | None:
+    """Before rebuilding: the first difference in recipe hash or input files, or None."""
+    current = {"recipe_hash": recipe_hash(recipe), "inputs": inputs}
+    expected = {key: locked.get(key) for key in current}
+    difference = first_difference(expected, current)
+    if difference and difference.startswith("inputs"):
+        return f"input file changed: {difference}"
+    if difference:
+        return f"recipe changed since the build: {difference}"
     return None
