@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import yaml
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
@@ -160,6 +161,18 @@ def train_step(recipe: str, artifacts: Path, cache_dir: Path) -> str:
     return f"trained: {getattr(result, 'output_dir', result)}"
 
 
+def load_for_run(recipe: str, limit: int | None) -> tuple[Recipe, str]:
+    """The recipe to build and its YAML text for the card (the scaled recipe under --limit)."""
+    loaded = load_recipe(recipe)
+    if limit is None:
+        return loaded, recipe_path(recipe).read_text(encoding="utf-8")
+    from instructmix.mixtures.scale import scale_recipe
+
+    scaled = scale_recipe(loaded, limit)
+    text = yaml.safe_dump(scaled.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+    return scaled, text
+
+
 @flow(name="pipeline", log_prints=True)
 def pipeline(
     recipe: str,
@@ -170,12 +183,13 @@ def pipeline(
     shard_rows: int = DEFAULT_SHARD_ROWS,
     publish_repo: str | None = None,
     train: bool = False,
+    limit: int | None = None,
 ) -> PipelineResult:
     """Build recipe RECIPE (a name or YAML path) into ARTIFACTS/mixtures/NAME, card included;
-    then publish it to PUBLISH_REPO and train on it when asked.
+    then publish it to PUBLISH_REPO and train on it when asked. LIMIT caps every source (a
+    quick small build, named NAME-limitLIMIT, as `build --limit`).
     """
-    loaded = load_recipe(recipe)
-    recipe_yaml = recipe_path(recipe).read_text(encoding="utf-8")
+    loaded, recipe_yaml = load_for_run(recipe, limit)
     ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
     stages.check_inputs(loaded, ctx)
     if train and "train" in type(loaded).model_fields and getattr(loaded, "train", None) is None:

@@ -52,6 +52,9 @@ def register(app: typer.Typer) -> None:
         dask_workers: int | None = typer.Option(None, min=1, help=DASK_WORKERS_HELP),
         publish_repo: str | None = typer.Option(None, help="push the mixture to this Hub repo"),
         train: bool = typer.Option(False, "--train", help="train on the mixture afterwards"),
+        limit: int | None = typer.Option(
+            None, min=1, help="cap every source at LIMIT rows (a quick build, NAME-limitLIMIT)"
+        ),
     ) -> None:
         """Sources, filters, mixture, card (+ publish, + train): one Prefect flow run."""
         from instructmix.flows.runners import describe, task_runner
@@ -76,9 +79,10 @@ def register(app: typer.Typer) -> None:
                 shard_rows=shard_rows,
                 publish_repo=publish_repo,
                 train=train,
+                limit=limit,
             )
         splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.build.splits.items())
-        title = f"{recipe.name}: {splits} ({describe(dask_address, dask_workers)})"
+        title = f"{result.folder.name}: {splits} ({describe(dask_address, dask_workers)})"
         print_summary(result.build.funnel, title, time.perf_counter() - started)
         for step, outcome in result.steps.items():
             typer.echo(f"{step}: {outcome}")
