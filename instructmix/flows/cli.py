@@ -14,6 +14,7 @@ from instructmix.flows.commands import build as build_commands
 from instructmix.flows.commands import cards as card_commands
 from instructmix.flows.commands import inspect as inspect_commands
 from instructmix.flows.commands import natural_instructions as ni_commands
+from instructmix.flows.commands import pipeline as pipeline_commands
 from instructmix.flows.commands import self_instruct as self_instruct_commands
 from instructmix.flows.commands import sources as sources_commands
 from instructmix.flows.commands import train as train_commands
@@ -44,6 +45,7 @@ ni_commands.register(app)
 self_instruct_commands.register(app)
 sources_commands.register(app)
 train_commands.register(app)
+pipeline_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,153 @@
+"""The end-to-end pipeline flow: caching by spec + input sha256 + code, artifacts, concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from pipeline_support import make_mini_mirror, mini_recipe, parquet_files, write_recipe
+
+
+def _task_states(flow_run_id) -> dict[str, str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return {run.name: run.state.name for run in runs}
+
+
+def _run(recipe_path, mirror, out, cache_dir, **options):
+    from instructmix.flows.pipeline import pipeline
+
+    state = pipeline(
+        str(recipe_path),
+        mirror=str(mirror),
+        artifacts=str(out),
+        cache_dir=str(cache_dir),
+        return_state=True,
+        **options,
+    )
+    flow_run_id = state.state_details.flow_run_id
+    return state.result(), flow_run_id, _task_states(flow_run_id)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, mirror, prefect_harness):
+    """Three runs sharing one cache: fresh, unchanged, and after LIMA's input file changed."""
+    root = tmp_path_factory.mktemp("pipeline")
+    mini = make_mini_mirror(mirror, root / "mirror")
+    recipe = write_recipe(root, mini_recipe())
+    cache_dir = root / "cache"
+    first = _run(recipe, mini, root / "a", cache_dir)
+    second = _run(recipe, mini, root / "b", cache_dir)
+    lima = mini / "lima" / "lima.json"
+    records = json.loads(lima.read_text())
+    lima.write_text(json.dumps(records[1:], indent=1))  # one conversation fewer
+    third = _run(recipe, mini, root / "c", cache_dir)
+    return first, second, third
+
+
+@pytest.mark.slow
+def test_first_run_generates_every_source(runs):
+    (_, _, states), _, _ = runs
+    assert states["generate-code_alpaca"] == "Completed"
+    assert states["generate-lima"] == "Completed"
+
+
+@pytest.mark.slow
+def test_unchanged_sources_are_not_rebuilt(runs):
+    (first, _, _), (second, _, states), _ = runs
+    assert states["generate-code_alpaca"] == "Cached"
+    assert states["generate-lima"] == "Cached"
+    assert parquet_files(first.folder) == parquet_files(second.folder)
+
+
+@pytest.mark.slow
+def test_changed_input_file_rebuilds_only_its_source(runs):
+    (first, _, _), _, (third, _, states) = runs
+    assert states["generate-code_alpaca"] == "Cached"
+    assert states["generate-lima"] == "Completed"
+    before = first.build.manifest["inputs"]
+    after = third.build.manifest["inputs"]
+    assert before["codealpaca/code_alpaca_2k.json"] == after["codealpaca/code_alpaca_2k.json"]
+    assert before["lima/lima.json"] != after["lima/lima.json"]
+    generated = {r.stage: r.rows_out for r in third.build.funnel}
+    assert generated["generate:lima"] == 39
+
+
+@pytest.mark.slow
+def test_run_publishes_funnel_composition_and_card_artifacts(runs):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    (result, flow_run_id, _), _, _ = runs
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    by_key = {a.key: a for a in artifacts}
+    assert set(by_key) >= {"mini-funnel", "mini-composition", "mini-card"}
+    assert by_key["mini-funnel"].type == "table"
+    assert by_key["mini-card"].type == "markdown"
+    funnel = json.loads(by_key["mini-funnel"].data)
+    stages = [row["stage"] for row in funnel]
+    assert stages == [r.stage for r in result.build.funnel]
+    assert stages[-1] == "sample" and funnel[-1]["rows_out"] == 80
+    composition = {
+        row["source"]: row["rows"] for row in json.loads(by_key["mini-composition"].data)
+    }
+    assert composition == {"code_alpaca": 60, "lima": 20}
+    assert by_key["mini-card"].data == (result.folder / "README.md").read_text()
+
+
+def test_llm_limit_holds_across_tasks(prefect_harness):
+    from prefect import flow, task
+
+    from instructmix.flows.concurrency import ensure_llm_limit, llm_limit, llm_slot
+
+    spans: dict[str, list[tuple[float, float]]] = {}
+    lock = threading.Lock()
+
+    @task
+    def call(name: str, i: int) -> None:
+        with llm_slot(name=name):
+            start = time.monotonic()
+            time.sleep(1.0)
+            with lock:
+                spans.setdefault(name, []).append((start, time.monotonic()))
+
+    @flow
+    def two_calls(name: str) -> None:
+        for future in [call.submit(name, i) for i in range(2)]:
+            future.result()
+
+    ensure_llm_limit(1, name="llm-test-one")
+    assert llm_limit("llm-test-one") == 1
+    assert llm_limit("llm-test-missing") is None
+    two_calls("llm-test-one")
+    two_calls("llm-test-missing")  # no limit on the server: the calls overlap
+
+    def overlap(name):
+        (a_start, a_end), (b_start, b_end) = sorted(spans[name])
+        return b_start < a_end
+
+    assert not overlap("llm-test-one")
+    assert overlap("llm-test-missing")
+
+
+def test_missing_optional_flow_is_skipped_with_a_message(prefect_harness, caplog):
+    from prefect import flow
+
+    from instructmix.flows.pipeline import _optional_flow
+
+    @flow
+    def probe():
+        return _optional_flow("instructmix.flows.no_such_area", "nothing", "publish")
+
+    assert probe() is None
+    assert "publish skipped: instructmix.flows.no_such_area:nothing is not available" in caplog.text

@@ -1,0 +1,45 @@
+"""The pipeline's optional last step: train on the mixture it just built (the train subflow)."""
+
+from __future__ import annotations
+
+import pytest
+from pipeline_support import make_mini_mirror, mini_recipe, write_recipe
+
+pytest.importorskip("instructmix.flows.train", reason="the train flow (issue 9) is not installed")
+
+
+@pytest.mark.slow
+def test_pipeline_builds_then_trains_a_tiny_model(tmp_path, mirror, prefect_harness):
+    from instructmix.flows.pipeline import pipeline
+
+    mini = make_mini_mirror(mirror, tmp_path / "mirror")
+    data = mini_recipe("trained")
+    data["train"] = {
+        "base_model": "tiny",
+        "max_length": 128,
+        "max_steps": 3,
+        "per_device_batch_size": 4,
+        "logging_steps": 1,
+    }
+    recipe = write_recipe(tmp_path, data)
+    result = pipeline(
+        str(recipe),
+        mirror=str(mini),
+        artifacts=str(tmp_path / "artifacts"),
+        cache_dir=str(tmp_path / "cache"),
+        train=True,
+    )
+    assert result.steps["train"].startswith("trained:"), result.steps
+    model_dir = tmp_path / "artifacts" / "models" / "trained"
+    assert model_dir.is_dir() and any(model_dir.iterdir())
+
+
+def test_train_without_a_train_section_fails_before_building(tmp_path, mirror, prefect_harness):
+    from instructmix.flows.pipeline import pipeline
+    from instructmix.instances import InstructmixError
+
+    mini = make_mini_mirror(mirror, tmp_path / "mirror")
+    recipe = write_recipe(tmp_path, mini_recipe("untrainable"))
+    with pytest.raises(InstructmixError, match="has no train: section"):
+        pipeline(str(recipe), mirror=str(mini), artifacts=str(tmp_path / "out"), train=True)
+    assert not (tmp_path / "out").exists()
