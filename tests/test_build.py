@@ -54,6 +54,11 @@ def test_folder_is_laid_out_as_the_design_says(built):
         "data/validation-00000-of-00001.parquet",
         "funnel.json",
         "manifest.json",
+        "plots/funnel.png",
+        "plots/lengths.png",
+        "plots/sources.png",
+        "plots/strata.png",
+        "plots/verbs.png",
         "rejected.parquet",
     ]
 

@@ -49,6 +49,18 @@ def test_t0_style_builds_without_held_out_clusters(built) -> None:
     assert "# t0-style" in card and "apache-2.0" in card
 
 
+def test_card_lists_tasks_by_templates_by_variants(built) -> None:
+    _, folder = built
+    card = (folder / "README.md").read_text()
+    section = card.split("## Templates and variants", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| `")]
+    by_task = {cells[0].strip(" `"): cells for cells in rows}
+    assert {"sst2", "ag_news", "openbookqa"} <= set(by_task)
+    task_rows, templates, variants = by_task["sst2"][1:]
+    assert int(templates) > 1  # one random promptsource template per row
+    assert variants.strip() == f"zs_noopt: {task_rows.strip()}"
+
+
 def test_funnel_carries_the_tasks_templates_variants_table(built) -> None:
     _, folder = built
     funnel = json.loads((folder / "funnel.json").read_text())

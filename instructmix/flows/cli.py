@@ -11,6 +11,7 @@ import sys
 import typer
 
 from instructmix.flows.commands import build as build_commands
+from instructmix.flows.commands import cards as card_commands
 from instructmix.flows.commands import inspect as inspect_commands
 from instructmix.flows.commands import natural_instructions as ni_commands
 from instructmix.flows.commands import self_instruct as self_instruct_commands
@@ -37,6 +38,7 @@ def _root(
 
 
 build_commands.register(app)
+card_commands.register(app)
 inspect_commands.register(app)
 ni_commands.register(app)
 self_instruct_commands.register(app)

@@ -1,9 +1,10 @@
-"""`instructmix inspect NAME --rejected [--reason R]`: look at a built mixture's rows.
+"""`instructmix inspect NAME [--rejected [--reason R]]`: look at a built mixture's rows.
 
 Rejected rows come from `rejected.parquet`; a dedup reject is shown beside the row it
 duplicates (looked up by `duplicate_of` in the mixture's `data/*.parquet`, or among the
-rejected rows when that row was dropped later). Without `--rejected` the kept rows are shown.
-`--source`, `--task` and `--category` narrow either view.
+rejected rows when that row was dropped later). Without `--rejected` the kept rows are shown,
+selected by `data_cards.inspect.browse` (`--split`, `--contains`, `--offset`; `--by` counts
+instead of showing rows). `--source`, `--task` and `--category` narrow either view.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from instructmix.data_cards.inspect import RowFilter, browse, counts
 from instructmix.instances import InstructmixError
 
 
@@ -99,7 +101,9 @@ def _header(row: dict) -> str:
     return text
 
 
-def render(rows: list[dict], by_id: dict[str, dict], console: Console, width: int) -> None:
+def render(
+    rows: list[dict], by_id: dict[str, dict], console: Console, width: int, full_meta: bool = False
+) -> None:
     """Print each row; a dedup reject beside the row its `duplicate_of` names."""
     for row in rows:
         table = Table(show_header=True, expand=True, show_lines=False)
@@ -116,9 +120,49 @@ def render(rows: list[dict], by_id: dict[str, dict], console: Console, width: in
         else:
             table.add_row(_turns(row, width))
         console.print(table)
-        meta = json.loads(row.get("meta") or "{}")
-        if meta:
-            console.print(f"  meta: {json.dumps(meta, ensure_ascii=False)[:width]}")
+        meta = row.get("meta") or {}
+        meta = json.loads(meta) if isinstance(meta, str) else meta
+        if meta and full_meta:
+            console.print("  meta: " + json.dumps(meta, ensure_ascii=False, indent=2), markup=False)
+        elif meta:
+            console.print(f"  meta: {json.dumps(meta, ensure_ascii=False)[:width]}", markup=False)
+
+
+def _require_built(folder: Path) -> None:
+    if not (folder / "data").is_dir():
+        raise InstructmixError(f"{folder}: no built mixture there; run `instructmix build` first")
+
+
+def show_kept(
+    folder: Path,
+    where: RowFilter,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    width: int = 300,
+    full_meta: bool = False,
+    console: Console | None = None,
+) -> int:
+    """Show up to `limit` kept rows matching `where` from `offset`; return how many matched."""
+    console = console or Console()
+    rows, total = browse(folder, where, limit, offset)
+    of = sum(pq.ParquetFile(p).metadata.num_rows for p in (folder / "data").glob("*.parquet"))
+    console.print(
+        f"[bold]{total:,}[/bold] kept rows match in {folder} (of {of:,}); "
+        f"showing {len(rows)} from row {offset + 1:,}"
+    )
+    render(rows, {}, console, width, full_meta)
+    return total
+
+
+def show_counts(folder: Path, by: str, where: RowFilter, console: Console | None = None) -> None:
+    """Print how many kept rows matching `where` each value of the column `by` has."""
+    table = Table(title=f"{folder.name}: kept rows by {by}", title_justify="left")
+    for column, justify in ((by, "left"), ("rows", "right"), ("share", "right")):
+        table.add_column(column, justify=justify)
+    for row in counts(folder, by, where):
+        table.add_row(str(row[by]), f"{row['rows']:,}", f"{100 * row['share']:.1f}%")
+    (console or Console()).print(table)
 
 
 def inspect_mixture(
@@ -132,12 +176,31 @@ def inspect_mixture(
     limit: int = 10,
     width: int = 300,
     console: Console | None = None,
+    split: str | None = None,
+    contains: str | None = None,
+    offset: int = 0,
+    full_meta: bool = False,
 ) -> int:
-    """Show up to `limit` matching rows of the mixture in `folder`; return how many matched."""
+    """Show up to `limit` matching rows of the mixture in `folder`; return how many matched.
+
+    `split`, `contains` and `offset` narrow and page the kept rows only.
+    """
     console = console or Console()
-    kept, dropped = mixture_tables(folder)
     if reason is not None and not rejected:
         raise InstructmixError("--reason applies to rejected rows: add --rejected")
+    if not rejected:
+        _require_built(folder)
+        where = RowFilter(split, source, task, category, contains)
+        return show_kept(
+            folder,
+            where,
+            limit=limit,
+            offset=offset,
+            width=width,
+            full_meta=full_meta,
+            console=console,
+        )
+    kept, dropped = mixture_tables(folder)
     shown_from = dropped if rejected else kept
     if shown_from is None:
         what = "rejected.parquet" if rejected else "data/*.parquet"
@@ -177,15 +240,39 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(10, min=1, help="show at most this many rows"),
         width: int = typer.Option(300, min=20, help="characters shown per turn"),
         out: Path = typer.Option(Path("artifacts/mixtures"), help="folder of built mixtures"),
+        split: str | None = typer.Option(None, help="kept rows of this split only"),
+        contains: str | None = typer.Option(None, help="kept rows whose text contains this"),
+        offset: int = typer.Option(0, min=0, help="skip this many matching kept rows"),
+        meta: bool = typer.Option(False, "--meta", help="show each row's meta whole"),
+        full: bool = typer.Option(False, "--full", help="do not cut long turns"),
+        by: str | None = typer.Option(
+            None, help="count kept rows by source/task/category/origin/template/lang/split"
+        ),
     ) -> None:
-        """Show rows of the built mixture NAME (rejected rows with --rejected)."""
+        """Show rows of the built mixture NAME (rejected rows with --rejected).
+
+        Kept rows: filter by --split/--source/--task/--category/--contains, page with
+        --limit/--offset, or count them --by a column.
+        """
+        kept_only = [split, contains, by, offset or None]
+        if rejected and any(option is not None for option in kept_only):
+            raise InstructmixError("--split, --contains, --offset and --by apply to kept rows")
+        folder = out / name
+        if by is not None:
+            _require_built(folder)
+            show_counts(folder, by, RowFilter(split, source, task, category, contains))
+            return
         inspect_mixture(
-            out / name,
+            folder,
             rejected=rejected,
             reason=reason,
             source=source,
             task=task,
             category=category,
             limit=limit,
-            width=width,
+            width=10**9 if full else width,
+            split=split,
+            contains=contains,
+            offset=offset,
+            full_meta=meta,
         )
