@@ -176,3 +176,14 @@ def test_precheck_covers_the_files_filters_read(mirror):
     assert len(inputs) > len(INPUTS)  # the benchmark sets decontamination reads
     manifest = run_stages(recipe, ctx).manifest
     assert precheck(manifest, recipe, input_hashes(inputs, mirror)) is None
+
+
+def test_recipe_hash_ignores_the_train_section():
+    from instructmix.mixtures.manifest import recipe_hash
+    from instructmix.mixtures.recipe import load_recipe
+
+    demo = load_recipe("demo")
+    assert demo.train is not None
+    other = demo.model_copy(update={"train": demo.train.model_copy(update={"learning_rate": 0.5})})
+    assert recipe_hash(other) == recipe_hash(demo)
+    assert recipe_hash(demo.model_copy(update={"seed": demo.seed + 1})) != recipe_hash(demo)

@@ -190,7 +190,7 @@ def assemble(
     manifest = {
         "name": recipe.name,
         "recipe_hash": lock.recipe_hash(recipe),
-        "recipe": recipe.model_dump(mode="json"),
+        "recipe": recipe.model_dump(mode="json", exclude={"train"}),  # train: is not the data
         "seed": recipe.seed,
         "packages": lock.package_versions(),
         "code_hash": lock.code_hash(),

@@ -35,8 +35,13 @@ class ManifestMismatch(InstructmixError):
 
 
 def recipe_hash(recipe: Recipe) -> str:
-    """SHA-256 of the recipe's canonical JSON (defaults filled in, keys sorted)."""
-    canonical = json.dumps(recipe.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """SHA-256 of the recipe's canonical JSON (defaults filled in, keys sorted).
+
+    The `train:` section is left out: it decides how a model is trained on the mixture, not
+    the mixture's bytes, so changing it must not break `build --check` against the lock.
+    """
+    data = recipe.model_dump(mode="json", exclude={"train"})
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
