@@ -18,7 +18,8 @@ from instructmix.mixtures.recipe import Recipe, SourceSpec
 from instructmix.mixtures.sampling import sample_recipe
 
 
-def _log(report: Report) -> None:
+def log_report(report: Report) -> None:
+    """Log one stage's counters to the run's Prefect logger."""
     get_run_logger().info(
         "%s: %d in, %d out, dropped %s (%.2fs)",
         report.stage,
@@ -33,7 +34,7 @@ def _log(report: Report) -> None:
 def generate_source_task(spec: SourceSpec, ctx: StageContext) -> StageResult:
     """Run one recipe source's generator."""
     result = stages.generate_source(spec, ctx)
-    _log(result.report)
+    log_report(result.report)
     return result
 
 
@@ -41,7 +42,7 @@ def generate_source_task(spec: SourceSpec, ctx: StageContext) -> StageResult:
 def drop_identical_task(tables: list[pa.Table]) -> StageResult:
     """Pool the sources and drop rows with the same id."""
     result = stages.drop_identical(pa.concat_tables(tables))
-    _log(result.report)
+    log_report(result.report)
     return result
 
 
@@ -49,7 +50,7 @@ def drop_identical_task(tables: list[pa.Table]) -> StageResult:
 def filter_task(table: pa.Table, config: FilterConfig, ctx: StageContext) -> StageResult:
     """Run one filter of the recipe's pipeline."""
     result = stages.apply_filter(table, config, ctx)
-    _log(result.report)
+    log_report(result.report)
     return result
 
 
@@ -58,7 +59,7 @@ def sample_task(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, list[Report]
     """Draw each source's rows as the recipe says (caps, amounts, strata), then upsample."""
     sampled, reports = sample_recipe(table, recipe)
     for report in reports:
-        _log(report)
+        log_report(report)
     for name, counts in reports[0].extras["sources"].items():
         if counts["shortfall"]:
             get_run_logger().warning(

@@ -26,6 +26,7 @@ from instructmix.flows.artifacts import publish_artifacts
 from instructmix.flows.build import (
     drop_identical_task,
     filter_task,
+    log_report,
     sample_task,
     write_mixture_task,
 )
@@ -64,7 +65,7 @@ class PipelineResult:
 def generate_source_task(spec: SourceSpec, ctx: StageContext) -> StageResult:
     """Run one recipe source's generator (cached by spec, input files and code)."""
     result = stages.generate_source(spec, ctx)
-    _log(result)
+    log_report(result.report)
     return result
 
 
@@ -78,18 +79,6 @@ def filter_shard_task(table: pa.Table, config: Any, ctx: StageContext, index: in
 def artifacts_task(name: str, result: stages.BuildResult, folder: Path) -> dict[str, str]:
     """Publish the funnel and composition tables and the card to the Prefect UI."""
     return publish_artifacts(name, result.funnel, result.splits, folder / "README.md")
-
-
-def _log(result: StageResult) -> None:
-    report = result.report
-    get_run_logger().info(
-        "%s: %d in, %d out, dropped %s (%.2fs)",
-        report.stage,
-        report.rows_in,
-        report.rows_out,
-        dict(report.top_reasons()),
-        report.seconds,
-    )
 
 
 def _needs_retries(spec: SourceSpec, ctx: StageContext) -> bool:
@@ -120,7 +109,7 @@ def run_filter(table: pa.Table, config: Any, ctx: StageContext, shard_rows: int)
     quiet = ctx.model_copy(update={"show_progress": False})  # no progress bar per shard
     futures = filter_shard_task.map(shards, unmapped(config), unmapped(quiet), range(len(shards)))
     result = merge_results([future.result() for future in futures])
-    _log(result)
+    log_report(result.report)
     return result
 
 
