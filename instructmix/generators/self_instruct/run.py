@@ -7,7 +7,6 @@ folder has been written; the request cache is shared between runs
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,6 @@ from instructmix.generators.self_instruct.bootstrap import BootstrapConfig, boot
 from instructmix.generators.self_instruct.llm import LLMClient, LLMConfig
 from instructmix.generators.self_instruct.output import write_run
 from instructmix.generators.self_instruct.seeds import load_seeds
-
-
-def default_cache_path() -> Path:
-    """The shared request cache (`INSTRUCTMIX_CACHE` or ~/.cache/instructmix)."""
-    root = os.environ.get("INSTRUCTMIX_CACHE") or Path.home() / ".cache" / "instructmix"
-    return Path(root) / "llm_cache.sqlite"
 
 
 def state_path_for(out_dir: Path) -> Path:
@@ -43,7 +36,7 @@ def bootstrap_run(
 ) -> dict[str, Any]:
     """Grow the pool for a run into `out_dir` (resuming its state file); return the state."""
     seeds = load_seeds(mirror, seed_file)
-    client = LLMClient(llm, cache_path if cache_path is not None else default_cache_path())
+    client = LLMClient(llm, cache_path)  # None: no request cache (flows pass the default one)
     bar = tqdm(total=config.n, desc="instructions", unit="instr", disable=not show_progress)
     try:
 
