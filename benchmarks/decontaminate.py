@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import time
 import unicodedata
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import default_mirror
 from instructmix.filters import decontaminate
 from instructmix.filters.benchmark_sets import BENCHMARK_NAMES, CATALOG, benchmark_texts
 from instructmix.filters.text import match_texts
@@ -84,9 +84,7 @@ def baseline_scan(
 def main() -> None:
     """Scan Alpaca with both methods and print the comparison; last line JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--mirror", default=os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data")
-    )
+    parser.add_argument("--mirror", default=str(default_mirror()))
     parser.add_argument("--ngram", type=int, default=13)
     parser.add_argument("--min-phrase-words", type=int, default=5)
     options = parser.parse_args()

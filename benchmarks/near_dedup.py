@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import multiprocessing
-import os
 import random
 import re
 import resource
@@ -35,6 +34,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks import default_mirror
 from instructmix.filters import near_dedup
 from instructmix.filters.text import match_texts
 from instructmix.filters.union_find import components
@@ -274,9 +274,7 @@ def score(removed: set[int], truth: set[int]) -> tuple[float, float]:
 def main() -> None:
     """Build the planted table, compute the truth, run both methods, print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--mirror", default=os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data")
-    )
+    parser.add_argument("--mirror", default=str(default_mirror()))
     parser.add_argument("--ngram", type=int, default=1)
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--num-perm", type=int, default=128)

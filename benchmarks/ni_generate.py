@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
+from benchmarks import default_mirror
 from instructmix.generators.natural_instructions import Config, generate
 from instructmix.generators.natural_instructions.selection import available_tasks
 from instructmix.generators.natural_instructions.task_file import parse_task_file
@@ -54,10 +54,10 @@ def _naive_render(paths: list[Path]) -> int:
 def main() -> None:
     """Run the benchmark and print a table, then one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirror", type=Path, default=os.environ.get("INSTRUCTMIX_MIRROR"))
+    parser.add_argument("--mirror", type=Path, default=default_mirror())
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    mirror = Path(args.mirror or "/work/shared/data")
+    mirror = Path(args.mirror)
     paths = list(available_tasks(mirror).values())
     rows = _json_load(paths)
     ctx = StageContext(mirror=mirror)

@@ -31,13 +31,14 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
+from benchmarks import default_mirror
 from instructmix.generators.self_instruct.novelty import NoveltyIndex
 
 THRESHOLD = 0.7
 
 
 def _mirror() -> Path:
-    return Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
+    return default_mirror()
 
 
 def word_edit(text: str, rng: random.Random, vocabulary: list[str]) -> str:

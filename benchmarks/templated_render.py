@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import jinja2
 
+from benchmarks import default_mirror
 from instructmix.generators.templated.generator import Config, generate, task_templates
 from instructmix.generators.templated.render import RenderFailure, render
 from instructmix.generators.templated.tasks import TASKS, load_task_rows
@@ -78,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200, help="rows per task")
     args = parser.parse_args()
-    mirror = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
+    mirror = default_mirror()
     pairs = _pairs(mirror, args.rows)
     _ours(pairs[:200])  # warm the template caches of both sides alike
     _plain(pairs[:200])

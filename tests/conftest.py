@@ -7,18 +7,17 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from mirror_path import MIRROR
 
 # Prefect reads its settings at import: isolate it before anything imports prefect.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="instructmix-prefect-"))
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     """The local mirror of public data (INSTRUCTMIX_MIRROR, else ../shared/data beside the repo)."""
-    path = Path(os.environ.get("INSTRUCTMIX_MIRROR") or REPO.parent / "shared" / "data")
+    path = MIRROR
     if not path.is_dir():
         pytest.skip(f"no public-data mirror at {path}; set INSTRUCTMIX_MIRROR")
     return path

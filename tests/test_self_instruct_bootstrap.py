@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from mirror_path import MIRROR
 from scripted_llm import ScriptedLLM, synthetic_reply
 
 from instructmix.generators.registry import run_generator
@@ -25,7 +26,6 @@ from instructmix.generators.self_instruct.run import run_self_instruct, state_pa
 from instructmix.instances import InstructmixError, read_instances, validate
 from instructmix.instances.context import StageContext
 
-MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
 ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPTED_ITEMS = (

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 
 import pytest
+from mirror_path import MIRROR
 
 from instructmix.generators.self_instruct.bootstrap import BootstrapConfig
 from instructmix.generators.self_instruct.llm import LLMConfig, Sampling
 from instructmix.generators.self_instruct.run import run_self_instruct
 from instructmix.instances import read_instances
 
-MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
 SMOLLM2_CACHE = Path(__file__).resolve().parents[1] / ".cache"  # shared with test_train_smollm2
 
 pytestmark = [

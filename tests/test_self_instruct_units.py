@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-from pathlib import Path
 
 import pytest
+from mirror_path import MIRROR
 
 from instructmix.generators.self_instruct import filters, parse, prompts
 from instructmix.generators.self_instruct.novelty import NoveltyIndex, rouge_tokens
 from instructmix.generators.self_instruct.seeds import load_seeds
 from instructmix.instances import SourceError
-
-MIRROR = Path(os.environ.get("INSTRUCTMIX_MIRROR", "/work/shared/data"))
 
 
 def _scorer():
