@@ -16,7 +16,7 @@ STAMP := $(VENV)/.instructmix-installed
 NAME ?= demo
 LIMIT ?=
 CHECK ?=
-RECIPES := $(sort $(basename $(notdir $(wildcard instructmix/mixtures/recipes/*.yaml))))
+RECIPES := $(sort $(basename $(notdir $(wildcard mixtures/recipes/*.yaml))))
 BUILD_FLAGS := $(if $(LIMIT),--limit $(LIMIT),) $(if $(CHECK),--check,)
 
 # Read the public data from a local mirror when one sits beside the checkout.
@@ -55,11 +55,11 @@ train: $(STAMP)
 	$(VENV)/bin/instructmix train $(NAME)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check instructmix tests benchmarks
+	$(VENV)/bin/ruff format --check instances generators filters mixtures train data_cards flows tests benchmarks
 	$(VENV)/bin/ruff check .
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format instructmix tests benchmarks
+	$(VENV)/bin/ruff format instances generators filters mixtures train data_cards flows tests benchmarks
 	$(VENV)/bin/ruff check --fix .
 
 clean:

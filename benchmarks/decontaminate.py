@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import default_mirror
-from instructmix.filters import decontaminate
-from instructmix.filters.benchmark_sets import BENCHMARK_NAMES, CATALOG, benchmark_texts
-from instructmix.filters.text import match_texts
-from instructmix.generators import existing
-from instructmix.instances.context import StageContext
+from filters import decontaminate
+from filters.benchmark_sets import BENCHMARK_NAMES, CATALOG, benchmark_texts
+from filters.text import match_texts
+from generators import existing
+from instances.context import StageContext
 
 _WORD = re.compile(r"\w+")
 

@@ -35,12 +35,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks import default_mirror
-from instructmix.filters import near_dedup
-from instructmix.filters.text import match_texts
-from instructmix.filters.union_find import components
-from instructmix.generators import existing
-from instructmix.instances import make_instance, make_table
-from instructmix.instances.context import StageContext
+from filters import near_dedup
+from filters.text import match_texts
+from filters.union_find import components
+from generators import existing
+from instances import make_instance, make_table
+from instances.context import StageContext
 
 _WORD = re.compile(r"\w+")
 

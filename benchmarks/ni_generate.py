@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from benchmarks import default_mirror
-from instructmix.generators.natural_instructions import Config, generate
-from instructmix.generators.natural_instructions.selection import available_tasks
-from instructmix.generators.natural_instructions.task_file import parse_task_file
-from instructmix.instances.context import StageContext
+from generators.natural_instructions import Config, generate
+from generators.natural_instructions.selection import available_tasks
+from generators.natural_instructions.task_file import parse_task_file
+from instances.context import StageContext
 
 
 def _best(function, repeat: int) -> float:

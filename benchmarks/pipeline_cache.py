@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     from prefect import flow
 
-    from instructmix.flows.pipeline import pipeline
-    from instructmix.flows.runners import task_runner
+    from flows.pipeline import pipeline
+    from flows.runners import task_runner
 
     @flow
     def warm_up() -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from rouge_score import rouge_scorer
 
 from benchmarks import default_mirror
-from instructmix.generators.self_instruct.novelty import NoveltyIndex
+from generators.self_instruct.novelty import NoveltyIndex
 
 THRESHOLD = 0.7
 

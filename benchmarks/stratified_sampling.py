@@ -4,7 +4,7 @@ The pool is synthetic but shaped like a real one: `--rows` rows over `--strata` 
 sizes follow a Zipf law (a few huge tasks, a long tail), a quality score on half the rows.
 Both methods draw `--target` rows evenly across tasks with a per-task cap:
 
-- ours: `instructmix.mixtures.strata.stratified_draw` (binary search for the fill level, one
+- ours: `mixtures.strata.stratified_draw` (binary search for the fill level, one
   quality-ranked slice per stratum);
 - baseline `round_robin`: the obvious loop, one row per stratum per round (best quality
   first) until the target is reached or every stratum is spent.
@@ -23,8 +23,8 @@ import time
 import numpy as np
 import pyarrow as pa
 
-from instructmix.mixtures.recipe import StratifySpec
-from instructmix.mixtures.strata import quality_scores, rank_in_stratum, stratified_draw
+from mixtures.recipe import StratifySpec
+from mixtures.strata import quality_scores, rank_in_stratum, stratified_draw
 
 
 def make_pool(rows: int, strata: int, seed: int) -> pa.Table:

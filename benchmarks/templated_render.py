@@ -20,10 +20,10 @@ from pathlib import Path
 import jinja2
 
 from benchmarks import default_mirror
-from instructmix.generators.templated.generator import Config, generate, task_templates
-from instructmix.generators.templated.render import RenderFailure, render
-from instructmix.generators.templated.tasks import TASKS, load_task_rows
-from instructmix.instances.context import StageContext
+from generators.templated.generator import Config, generate, task_templates
+from generators.templated.render import RenderFailure, render
+from generators.templated.tasks import TASKS, load_task_rows
+from instances.context import StageContext
 
 _USES_CHOICE = re.compile(r"\|\s*choice\b")
 

@@ -81,9 +81,9 @@ def synthetic_lengths(count: int, seed: int, median: float, ceiling: int) -> lis
 
 def mixture_lengths(folder: Path, vocab_size: int) -> list[int]:
     """Token lengths of a built mixture's train rows, tokenized as the tiny model would."""
-    from instructmix.train.data import load_mixture
-    from instructmix.train.preflight import row_tokens
-    from instructmix.train.tiny import mixture_texts, train_tokenizer
+    from train.data import load_mixture
+    from train.preflight import row_tokens
+    from train.tiny import mixture_texts, train_tokenizer
 
     data = load_mixture(folder, "all")
     tokenizer = train_tokenizer(mixture_texts(data.train), vocab_size=min(vocab_size, 32000))
@@ -130,9 +130,9 @@ def run_case(
     from transformers import LlamaConfig, LlamaForCausalLM
     from trl import SFTTrainer
 
-    from instructmix.train.config import to_sft_config
-    from instructmix.train.spec import TrainSpec
-    from instructmix.train.tiny import train_tokenizer
+    from train.config import to_sft_config
+    from train.spec import TrainSpec
+    from train.tiny import train_tokenizer
 
     rng = random.Random(args.seed)
     rows = [[rng.randrange(3, shape["vocab_size"]) for _ in range(n)] for n in lengths]
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run both cases, print them, their ratio and a final JSON line; return the figures."""
     import torch
 
-    from instructmix.train.preflight import packing_estimate
+    from train.preflight import packing_estimate
 
     args = parse_args(argv)
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from instructmix.instances import make_instance, make_table
+from instances import make_instance, make_table
 
 
 def row(prompt: str, response: str = "ok", source: str = "a", meta: dict | None = None) -> dict:

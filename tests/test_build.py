@@ -11,8 +11,8 @@ import datasets
 import pytest
 import yaml
 
-from instructmix.instances.context import StageContext
-from instructmix.mixtures.recipe import parse_recipe
+from instances.context import StageContext
+from mixtures.recipe import parse_recipe
 
 SMALL = {
     "name": "small",
@@ -35,7 +35,7 @@ SMALL = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, mirror, prefect_harness):
-    from instructmix.flows.build import build_mixture
+    from flows.build import build_mixture
 
     out = tmp_path_factory.mktemp("mixtures")
     recipe = parse_recipe(SMALL)
@@ -127,7 +127,7 @@ def _cli(args: list[str], cwd: Path, mirror: Path) -> subprocess.CompletedProces
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }
     return subprocess.run(
-        [sys.executable, "-m", "instructmix.flows.cli", *args],
+        [sys.executable, "-m", "flows.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

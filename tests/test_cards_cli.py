@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from instructmix.data_cards.card import CardError, write_card
-from instructmix.data_cards.inspect import InspectError
-from instructmix.flows.cli import app
-from instructmix.instances import make_instance, make_table, write_parquet_atomic
+from data_cards.card import CardError, write_card
+from data_cards.inspect import InspectError
+from flows.cli import app
+from instances import make_instance, make_table, write_parquet_atomic
 
 
 @pytest.fixture

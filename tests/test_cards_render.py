@@ -11,11 +11,11 @@ import pytest
 import yaml
 from huggingface_hub import DatasetCard
 
-from instructmix.data_cards.card import card_data, render_card, write_card
-from instructmix.data_cards.html import write_card_html
-from instructmix.instances.context import StageContext
-from instructmix.mixtures.build import build_into
-from instructmix.mixtures.recipe import parse_recipe
+from data_cards.card import card_data, render_card, write_card
+from data_cards.html import write_card_html
+from instances.context import StageContext
+from mixtures.build import build_into
+from mixtures.recipe import parse_recipe
 
 RECIPE = {
     "name": "cardtest",

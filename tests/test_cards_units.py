@@ -10,11 +10,11 @@ import pytest
 import yaml
 from huggingface_hub import DatasetCard
 
-from instructmix.data_cards.card import CardError, write_card
-from instructmix.data_cards.diversity import NO_VERB, verb_object, verb_object_counts
-from instructmix.data_cards.inspect import InspectError, RowFilter, browse, counts
-from instructmix.data_cards.licenses import mixture_license, normalize_license
-from instructmix.instances import make_instance, make_table, write_parquet_atomic
+from data_cards.card import CardError, write_card
+from data_cards.diversity import NO_VERB, verb_object, verb_object_counts
+from data_cards.inspect import InspectError, RowFilter, browse, counts
+from data_cards.licenses import mixture_license, normalize_license
+from instances import make_instance, make_table, write_parquet_atomic
 
 
 def _row(user, answer, source="src", task="t1", category="qa", license_id="apache-2.0"):
@@ -218,7 +218,7 @@ def test_counts_by_category(folder):
 
 
 def test_prompt_completion_output_is_carded_and_browsed(tmp_path):
-    from instructmix.mixtures.build import to_prompt_completion
+    from mixtures.build import to_prompt_completion
 
     out = tmp_path / "pc"
     table = to_prompt_completion(make_table(ROWS))
@@ -235,7 +235,7 @@ def test_prompt_completion_output_is_carded_and_browsed(tmp_path):
 
 
 def test_row_licenses_count_every_part_of_a_row():
-    from instructmix.data_cards.licenses import row_licenses
+    from data_cards.licenses import row_licenses
 
     ni = _row("Definition: Summarize.", "ok", source="ni", license_id="Apache 2.0")
     ni["meta"] = json.dumps({"license": "Apache 2.0", "license_ids": ["cc-by-nc-nd-4.0"]})

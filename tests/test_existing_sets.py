@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from instructmix.generators import existing
-from instructmix.instances import validate
-from instructmix.instances.context import StageContext
+from generators import existing
+from instances import validate
+from instances.context import StageContext
 
 
 def test_alpaca_row_with_input_becomes_two_turns():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from instructmix.filters import exact_dedup, length
-from instructmix.instances import make_instance, make_table
+from filters import exact_dedup, length
+from instances import make_instance, make_table
 
 
 def _row(prompt: str, response: str, source: str = "a", quality: float | None = None):

@@ -11,12 +11,12 @@ from curation_rows import row
 from rich.console import Console
 from typer.testing import CliRunner
 
-from instructmix.flows.cli import app
-from instructmix.flows.commands.inspect import inspect_mixture
-from instructmix.instances import make_table, write_parquet_atomic
-from instructmix.instances.context import StageContext
-from instructmix.mixtures.build import build_into
-from instructmix.mixtures.recipe import SourceSpec, load_recipe
+from flows.cli import app
+from flows.commands.inspect import inspect_mixture
+from instances import make_table, write_parquet_atomic
+from instances.context import StageContext
+from mixtures.build import build_into
+from mixtures.recipe import SourceSpec, load_recipe
 
 CURATION_STAGES = ["exact_dedup", "length", "quality", "near_dedup", "decontaminate", "language"]
 

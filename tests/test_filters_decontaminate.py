@@ -9,9 +9,9 @@ import pytest
 from curation_rows import check_balanced, row, table
 from pydantic import ValidationError
 
-from instructmix.filters import decontaminate
-from instructmix.filters.benchmark_sets import CATALOG, benchmark_texts
-from instructmix.instances.context import StageContext
+from filters import decontaminate
+from filters.benchmark_sets import CATALOG, benchmark_texts
+from instances.context import StageContext
 
 
 def _first(path, field):

@@ -11,8 +11,8 @@ from curation_rows import check_balanced, row, table
 from pydantic import ValidationError
 
 from benchmarks.near_dedup import shingles, truth_pairs
-from instructmix.filters import minhash, near_dedup
-from instructmix.filters.union_find import components
+from filters import minhash, near_dedup
+from filters.union_find import components
 
 BASE = (
     "Write a short story about a lighthouse keeper who discovers a message in a bottle "
@@ -156,7 +156,7 @@ def test_ground_truth_join_equals_brute_force():
 
 
 def test_empty_table_passes_through():
-    from instructmix.instances import empty_table
+    from instances import empty_table
 
     result = near_dedup.run(empty_table(), near_dedup.Config())
     check_balanced(result, 0)

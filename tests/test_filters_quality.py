@@ -8,8 +8,8 @@ import pytest
 from curation_rows import check_balanced, row, table
 from pydantic import ValidationError
 
-from instructmix.filters import language, quality
-from instructmix.instances import instance_id, validate
+from filters import language, quality
+from instances import instance_id, validate
 
 GOOD = "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen."
 REPEATED = " ".join(["the cat sat on the mat"] * 12)
@@ -129,7 +129,7 @@ def test_language_config_wants_iso_codes():
     ],
 )
 def test_empty_table_passes_through(module, config):
-    from instructmix.instances import empty_table
+    from instances import empty_table
 
     result = module.run(empty_table(), config)
     check_balanced(result, 0)

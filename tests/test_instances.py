@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from instructmix.instances import (
+from instances import (
     INSTANCE_SCHEMA,
     ValidationError,
     atomic_directory,
@@ -20,7 +20,7 @@ from instructmix.instances import (
     validate,
     write_parquet_atomic,
 )
-from instructmix.instances.report import Report
+from instances.report import Report
 
 
 def _row(user: str = "Name a colour.", assistant: str = "Blue.", **overrides):

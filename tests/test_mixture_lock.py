@@ -14,11 +14,11 @@ import datasets
 import pytest
 import yaml
 
-from instructmix.flows.cli import main
-from instructmix.instances.context import StageContext
-from instructmix.mixtures.build import build_into
-from instructmix.mixtures.manifest import ManifestMismatch, first_difference
-from instructmix.mixtures.recipe import parse_recipe
+from flows.cli import main
+from instances.context import StageContext
+from mixtures.build import build_into
+from mixtures.manifest import ManifestMismatch, first_difference
+from mixtures.recipe import parse_recipe
 
 INPUTS = ("codealpaca/code_alpaca_2k.json", "lima/lima.json")
 TINY = {
@@ -149,7 +149,7 @@ def test_limit_builds_under_its_own_name(workspace):
 
 
 def test_code_hash_is_context_not_a_difference(tmp_path):
-    from instructmix.mixtures.manifest import check_message, code_hash
+    from mixtures.manifest import check_message, code_hash
 
     locked = {"code_hash": "a", "outputs": {"d": "1"}}
     assert check_message("x", locked, {"code_hash": "b", "outputs": {"d": "1"}}) is None
@@ -166,8 +166,8 @@ def test_code_hash_is_context_not_a_difference(tmp_path):
 
 
 def test_precheck_covers_the_files_filters_read(mirror):
-    from instructmix.mixtures.build import recipe_inputs, run_stages
-    from instructmix.mixtures.manifest import input_hashes, precheck
+    from mixtures.build import recipe_inputs, run_stages
+    from mixtures.manifest import input_hashes, precheck
 
     data = {**TINY, "filters": [*TINY["filters"], {"kind": "decontaminate"}]}
     recipe = parse_recipe(data)
@@ -179,8 +179,8 @@ def test_precheck_covers_the_files_filters_read(mirror):
 
 
 def test_recipe_hash_ignores_the_train_section():
-    from instructmix.mixtures.manifest import recipe_hash
-    from instructmix.mixtures.recipe import load_recipe
+    from mixtures.manifest import recipe_hash
+    from mixtures.recipe import load_recipe
 
     demo = load_recipe("demo")
     assert demo.train is not None

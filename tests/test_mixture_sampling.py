@@ -11,17 +11,17 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from instructmix.instances import make_instance, make_table
-from instructmix.mixtures.recipe import parse_recipe
-from instructmix.mixtures.sampling import (
+from instances import make_instance, make_table
+from mixtures.recipe import parse_recipe
+from mixtures.sampling import (
     recipe_sources,
     sample_recipe,
     split_table,
     tag_recipe_source,
     weighted_counts,
 )
-from instructmix.mixtures.select import select_rows
-from instructmix.mixtures.strata import even_allocation
+from mixtures.select import select_rows
+from mixtures.strata import even_allocation
 
 GEN = {"kind": "existing", "dataset": "lima"}
 
@@ -204,16 +204,16 @@ def test_sampling_is_seeded_and_independent_of_other_sources():
     ],
 )
 def test_bad_recipes_say_how_to_fix(sources, extra, message):
-    from instructmix.mixtures.recipe import RecipeError
+    from mixtures.recipe import RecipeError
 
     with pytest.raises(RecipeError, match=message):
         recipe(sources, **extra)
 
 
 def test_include_that_matches_nothing_names_the_source_and_the_values_it_has(mirror):
-    from instructmix.instances.context import StageContext
-    from instructmix.mixtures.build import generate_source
-    from instructmix.mixtures.select import SelectionError
+    from instances.context import StageContext
+    from mixtures.build import generate_source
+    from mixtures.select import SelectionError
 
     spec = recipe({"lima": {"include": {"category": ["conversaton"]}}}).sources[0]
     with pytest.raises(SelectionError, match=r"'lima': include .*conversaton.* matched none of"):
@@ -221,8 +221,8 @@ def test_include_that_matches_nothing_names_the_source_and_the_values_it_has(mir
 
 
 def test_generate_source_applies_selectors_and_keeps_the_funnel_balanced(mirror):
-    from instructmix.instances.context import StageContext
-    from instructmix.mixtures.build import generate_source
+    from instances.context import StageContext
+    from mixtures.build import generate_source
 
     spec = recipe({"gpt": {"exclude": {"lang": ["en"]}}}).sources[0]
     spec = spec.model_copy(
@@ -235,7 +235,7 @@ def test_generate_source_applies_selectors_and_keeps_the_funnel_balanced(mirror)
 
 
 def test_quality_scores_read_numbers_only():
-    from instructmix.mixtures.strata import quality_scores
+    from mixtures.strata import quality_scores
 
     metas = [
         '{"quality": 0.5}',

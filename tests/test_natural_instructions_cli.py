@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from instructmix.flows.cli import main
+from flows.cli import main
 
 
 def test_tasks_lists_the_test_split(capsys: pytest.CaptureFixture[str], mirror: Path) -> None:

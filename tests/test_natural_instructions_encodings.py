@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from instructmix.generators.natural_instructions.encodings import (
+from generators.natural_instructions.encodings import (
     PAPER_ENCODINGS,
     EncodingError,
     instruction_blocks,
@@ -14,7 +14,7 @@ from instructmix.generators.natural_instructions.encodings import (
     render_prompt,
     shows_examples,
 )
-from instructmix.generators.natural_instructions.task_file import TaskFile, parse_task_data
+from generators.natural_instructions.task_file import TaskFile, parse_task_data
 
 # A hand-written task with every component (v1 fields included).
 FIXTURE = {

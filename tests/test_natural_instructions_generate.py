@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
-from instructmix.generators.natural_instructions import Config, generate, inputs, licenses
-from instructmix.generators.natural_instructions.hub import tasks_from_hub_rows
-from instructmix.generators.natural_instructions.licenses import license_id
-from instructmix.generators.natural_instructions.selection import split_file
-from instructmix.generators.natural_instructions.task_file import parse_task_file, read_task_list
-from instructmix.generators.registry import run_generator
-from instructmix.instances import SourceError, validate
-from instructmix.instances.context import StageContext
-from instructmix.mixtures.recipe import load_recipe
+from generators.natural_instructions import Config, generate, inputs, licenses
+from generators.natural_instructions.hub import tasks_from_hub_rows
+from generators.natural_instructions.licenses import license_id
+from generators.natural_instructions.selection import split_file
+from generators.natural_instructions.task_file import parse_task_file, read_task_list
+from generators.registry import run_generator
+from instances import SourceError, validate
+from instances.context import StageContext
+from mixtures.recipe import load_recipe
 
 MULTI = "task927_yelp_negative_to_positive_style_transfer"  # every instance has 2+ outputs
 CAPITALS = "task1146_country_capital"  # 231 instances

@@ -9,13 +9,13 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from instructmix.data_cards.card import write_card
-from instructmix.data_cards.stats import read_split_files
-from instructmix.generators.natural_instructions.selection import split_file
-from instructmix.generators.natural_instructions.task_file import read_task_list
-from instructmix.instances.context import StageContext
-from instructmix.mixtures.build import build_into
-from instructmix.mixtures.recipe import load_recipe, recipe_path
+from data_cards.card import write_card
+from data_cards.stats import read_split_files
+from generators.natural_instructions.selection import split_file
+from generators.natural_instructions.task_file import read_task_list
+from instances.context import StageContext
+from mixtures.build import build_into
+from mixtures.recipe import load_recipe, recipe_path
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_funnel_carries_the_generator_extras(built: Path) -> None:
 
 
 def test_tasks_by_category_orders_and_truncates() -> None:
-    from instructmix.data_cards.stats import reported_license_ids, tasks_by_category
+    from data_cards.stats import reported_license_ids, tasks_by_category
 
     table = pa.table(
         {

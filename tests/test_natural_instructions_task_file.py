@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from instructmix.generators.natural_instructions.selection import available_tasks, split_file
-from instructmix.generators.natural_instructions.task_file import (
+from generators.natural_instructions.selection import available_tasks, split_file
+from generators.natural_instructions.task_file import (
     parse_task_data,
     parse_task_file,
     read_task_list,
 )
-from instructmix.instances import SourceError
+from instances import SourceError
 
 
 def test_all_mirrored_task_files_parse(mirror: Path) -> None:

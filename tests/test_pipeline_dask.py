@@ -31,11 +31,11 @@ class _Records(logging.Handler):
 
 
 def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_harness):
-    from instructmix.flows.pipeline import pipeline
-    from instructmix.flows.runners import task_runner
-    from instructmix.instances.context import StageContext
-    from instructmix.mixtures.build import build_into
-    from instructmix.mixtures.recipe import parse_recipe
+    from flows.pipeline import pipeline
+    from flows.runners import task_runner
+    from instances.context import StageContext
+    from mixtures.build import build_into
+    from mixtures.recipe import parse_recipe
 
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     data = mini_recipe("scaled")

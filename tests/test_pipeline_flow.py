@@ -22,7 +22,7 @@ def _task_states(flow_run_id) -> dict[str, str]:
 
 
 def _run(recipe_path, mirror, out, cache_dir, **options):
-    from instructmix.flows.pipeline import pipeline
+    from flows.pipeline import pipeline
 
     state = pipeline(
         str(recipe_path),
@@ -108,7 +108,7 @@ def test_run_publishes_funnel_composition_and_card_artifacts(runs):
 def test_llm_limit_holds_across_tasks(prefect_harness):
     from prefect import flow, task
 
-    from instructmix.flows.concurrency import ensure_llm_limit, llm_limit, llm_slot
+    from flows.concurrency import ensure_llm_limit, llm_limit, llm_slot
 
     spans: dict[str, list[tuple[float, float]]] = {}
     lock = threading.Lock()
@@ -143,11 +143,11 @@ def test_llm_limit_holds_across_tasks(prefect_harness):
 def test_missing_optional_flow_is_skipped_with_a_message(prefect_harness, caplog):
     from prefect import flow
 
-    from instructmix.flows.pipeline import _optional_flow
+    from flows.pipeline import _optional_flow
 
     @flow
     def probe():
-        return _optional_flow("instructmix.flows.no_such_area", "nothing", "publish")
+        return _optional_flow("flows.no_such_area", "nothing", "publish")
 
     assert probe() is None
-    assert "publish skipped: instructmix.flows.no_such_area:nothing is not available" in caplog.text
+    assert "publish skipped: flows.no_such_area:nothing is not available" in caplog.text

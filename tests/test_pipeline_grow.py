@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-pytest.importorskip("instructmix.flows.self_instruct", reason="Self-Instruct (issue 5) absent")
+pytest.importorskip("flows.self_instruct", reason="Self-Instruct (issue 5) absent")
 scripted_llm = pytest.importorskip("scripted_llm", reason="Self-Instruct test helpers absent")
 
 
 @pytest.mark.slow
 def test_each_batch_adds_step_instructions_in_its_own_folder(tmp_path, mirror, prefect_harness):
-    from instructmix.flows.concurrency import ensure_llm_limit
-    from instructmix.flows.grow import grow_self_instruct
+    from flows.concurrency import ensure_llm_limit
+    from flows.grow import grow_self_instruct
 
     ensure_llm_limit(1)  # the batch asks for 2 requests at once; it may hold only 1 slot
     with scripted_llm.ScriptedLLM(scripted_llm.synthetic_reply) as server:

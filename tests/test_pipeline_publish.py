@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pipeline_support import make_mini_mirror, mini_recipe, write_recipe
 
-pytest.importorskip("instructmix.flows.publish", reason="the publish flow (issue 8) is absent")
+pytest.importorskip("flows.publish", reason="the publish flow (issue 8) is absent")
 hub_loopback = pytest.importorskip("hub_loopback", reason="the loopback Hub test helper is absent")
 
 
@@ -13,7 +13,7 @@ hub_loopback = pytest.importorskip("hub_loopback", reason="the loopback Hub test
 def test_pipeline_builds_then_publishes(tmp_path, mirror, monkeypatch, prefect_harness):
     from huggingface_hub import constants
 
-    from instructmix.flows.pipeline import pipeline
+    from flows.pipeline import pipeline
 
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)  # the fake Hub speaks LFS only
     monkeypatch.setattr(constants, "HF_HOME", str(tmp_path / "hf-home"))

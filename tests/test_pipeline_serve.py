@@ -127,7 +127,7 @@ def test_serve_runs_a_scheduled_pipeline_on_a_real_server(tmp_path, mirror):
         )
         with serve_log.open("w") as log:
             serve = subprocess.Popen(
-                [sys.executable, "-m", "instructmix.flows.cli", "serve", "--schedules", schedules],
+                [sys.executable, "-m", "flows.cli", "serve", "--schedules", schedules],
                 env=serve_env,
                 cwd=tmp_path,
                 stdout=log,

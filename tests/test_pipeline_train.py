@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from pipeline_support import make_mini_mirror, mini_recipe, write_recipe
 
-pytest.importorskip("instructmix.flows.train", reason="the train flow (issue 9) is not installed")
+pytest.importorskip("flows.train", reason="the train flow (issue 9) is not installed")
 
 
 @pytest.mark.slow
 def test_pipeline_builds_then_trains_a_tiny_model(tmp_path, mirror, prefect_harness):
-    from instructmix.flows.pipeline import pipeline
+    from flows.pipeline import pipeline
 
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     data = mini_recipe("trained")
@@ -35,8 +35,8 @@ def test_pipeline_builds_then_trains_a_tiny_model(tmp_path, mirror, prefect_harn
 
 
 def test_train_without_a_train_section_fails_before_building(tmp_path, mirror, prefect_harness):
-    from instructmix.flows.pipeline import pipeline
-    from instructmix.instances import InstructmixError
+    from flows.pipeline import pipeline
+    from instances import InstructmixError
 
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     recipe = write_recipe(tmp_path, mini_recipe("untrainable"))

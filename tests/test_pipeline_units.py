@@ -10,12 +10,12 @@ import pytest
 import yaml
 from pipeline_support import make_mini_mirror
 
-from instructmix.filters import exact_dedup, length
-from instructmix.flows import caching, runners, schedules, sharding
-from instructmix.instances import InstructmixError, make_instance, make_table
-from instructmix.instances.context import StageContext
-from instructmix.mixtures.build import apply_filter
-from instructmix.mixtures.recipe import SourceSpec
+from filters import exact_dedup, length
+from flows import caching, runners, schedules, sharding
+from instances import InstructmixError, make_instance, make_table
+from instances.context import StageContext
+from mixtures.build import apply_filter
+from mixtures.recipe import SourceSpec
 
 
 def _rows(n: int) -> pa.Table:
@@ -140,8 +140,8 @@ def test_unknown_recipe_or_parameter_fails_at_serve_time(tmp_path):
 
 
 def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monkeypatch):
-    monkeypatch.setitem(schedules.FLOWS, "self_instruct", "instructmix.flows.no_such:flow")
-    monkeypatch.setitem(schedules.REQUIRES, "grow_self_instruct", "instructmix.flows.no_such")
+    monkeypatch.setitem(schedules.FLOWS, "self_instruct", "flows.no_such:flow")
+    monkeypatch.setitem(schedules.REQUIRES, "grow_self_instruct", "flows.no_such")
     data = {
         "deployments": [
             {
@@ -167,11 +167,11 @@ def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monke
     assert [d.name for d in deployments] == ["demo-nightly"]
     schedule = deployments[0].schedules[0].schedule
     assert (schedule.cron, schedule.timezone) == ("0 2 * * *", "Europe/Paris")
-    assert deployments[0].entrypoint == "instructmix.flows.pipeline.pipeline"
+    assert deployments[0].entrypoint == "flows.pipeline.pipeline"
     assert deployments[0].parameters == {"recipe": "demo"}
     assert skipped == [
-        "grow: flow instructmix.flows.no_such:flow is not installed",
-        "batch: flow instructmix.flows.grow:grow_self_instruct needs instructmix.flows.no_such,"
+        "grow: flow flows.no_such:flow is not installed",
+        "batch: flow flows.grow:grow_self_instruct needs flows.no_such,"
         " which is not installed",
         "off: disabled",
     ]
@@ -193,7 +193,7 @@ def test_shard_reports_add_counts_and_keep_examples():
 def test_self_instruct_batches_get_their_own_folder_and_capped_slots():
     import datetime as dt
 
-    from instructmix.flows import grow
+    from flows import grow
 
     when = dt.datetime(2026, 11, 21, 13, 0, 5, tzinfo=dt.UTC)
     assert grow.batch_folder(Path("runs"), when) == Path("runs/20261121T130005Z")
@@ -207,7 +207,7 @@ def _cli(args, cwd):
 
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     return subprocess.run(
-        [sys.executable, "-m", "instructmix.flows.cli", *args],
+        [sys.executable, "-m", "flows.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -237,8 +237,8 @@ def test_every_registered_row_wise_filter_gives_the_same_rows_sharded(tmp_path, 
     """Whatever row-wise filters are installed: shards merged == the whole table, row for row."""
     from pydantic import ValidationError
 
-    from instructmix.filters import registry
-    from instructmix.mixtures.build import generate_source
+    from filters import registry
+    from mixtures.build import generate_source
 
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     ctx = StageContext(mirror=mini)

@@ -20,10 +20,10 @@ from hub_loopback import FakeHub
 from huggingface_hub import HfApi, constants
 from typer.testing import CliRunner
 
-from instructmix.data_cards.card import write_card
-from instructmix.data_cards.hub import PushError, push_folder, upload_plan
-from instructmix.flows.cli import app
-from instructmix.instances import make_instance, make_table, write_parquet_atomic
+from data_cards.card import write_card
+from data_cards.hub import PushError, push_folder, upload_plan
+from flows.cli import app
+from instances import make_instance, make_table, write_parquet_atomic
 
 TOKEN = "hf_loopbackTestToken_6f1d2c"
 
@@ -173,7 +173,7 @@ def test_cli_push_runs_the_publish_flow_and_stores_no_token(folder, tmp_path):
         env["HF_ENDPOINT"] = hub.url
         args = ["push", "tiny", "--repo", "org/tiny", "--out", str(folder.parent)]
         proc = subprocess.run(
-            [sys.executable, "-m", "instructmix.flows.cli", *args],
+            [sys.executable, "-m", "flows.cli", *args],
             env=env,
             capture_output=True,
             text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from instructmix.mixtures.recipe import RecipeError, load_recipe, parse_recipe
+from mixtures.recipe import RecipeError, load_recipe, parse_recipe
 
 LIMA = {"kind": "existing", "dataset": "lima"}
 

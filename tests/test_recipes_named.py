@@ -10,14 +10,14 @@ import datasets
 import pytest
 import yaml
 
-from instructmix.data_cards.card import write_card
-from instructmix.data_cards.stats import composition, read_split_files
-from instructmix.instances.context import StageContext
-from instructmix.instances.io import atomic_directory
-from instructmix.mixtures.build import build_into
-from instructmix.mixtures.recipe import RECIPES_DIR, load_recipe
-from instructmix.mixtures.sampling import recipe_sources
-from instructmix.mixtures.scale import scale_recipe
+from data_cards.card import write_card
+from data_cards.stats import composition, read_split_files
+from instances.context import StageContext
+from instances.io import atomic_directory
+from mixtures.build import build_into
+from mixtures.recipe import RECIPES_DIR, load_recipe
+from mixtures.sampling import recipe_sources
+from mixtures.scale import scale_recipe
 
 NAMED = sorted(path.stem for path in RECIPES_DIR.glob("*.yaml"))
 LIMIT = 15
@@ -115,8 +115,8 @@ def test_lima_1k_full_size(mirror, tmp_path):
 
 
 def test_self_instruct_gpt3_sample_reads_as_alpaca_rows(mirror):
-    from instructmix.generators import existing
-    from instructmix.instances import validate
+    from generators import existing
+    from instances import validate
 
     config = existing.Config(dataset="self_instruct_gpt3")
     result = existing.generate(config, StageContext(mirror=mirror))

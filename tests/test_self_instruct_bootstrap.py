@@ -17,14 +17,14 @@ import pytest
 from mirror_path import MIRROR
 from scripted_llm import ScriptedLLM, synthetic_reply
 
-from instructmix.generators.registry import run_generator
-from instructmix.generators.self_instruct import filters
-from instructmix.generators.self_instruct.bootstrap import BootstrapConfig
-from instructmix.generators.self_instruct.generate import Config as PoolConfig
-from instructmix.generators.self_instruct.llm import LLMConfig
-from instructmix.generators.self_instruct.run import run_self_instruct, state_path_for
-from instructmix.instances import InstructmixError, read_instances, validate
-from instructmix.instances.context import StageContext
+from generators.registry import run_generator
+from generators.self_instruct import filters
+from generators.self_instruct.bootstrap import BootstrapConfig
+from generators.self_instruct.generate import Config as PoolConfig
+from generators.self_instruct.llm import LLMConfig
+from generators.self_instruct.run import run_self_instruct, state_path_for
+from instances import InstructmixError, read_instances, validate
+from instances.context import StageContext
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,9 +156,9 @@ CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from instructmix.generators.self_instruct.bootstrap import BootstrapConfig
-    from instructmix.generators.self_instruct.llm import LLMConfig
-    from instructmix.generators.self_instruct.run import run_self_instruct
+    from generators.self_instruct.bootstrap import BootstrapConfig
+    from generators.self_instruct.llm import LLMConfig
+    from generators.self_instruct.run import run_self_instruct
     base_url, out, cache, mirror = sys.argv[1:5]
     llm = LLMConfig(base_url=base_url, model="scripted", concurrency=1)
     run_self_instruct(llm, BootstrapConfig(n=12, request_batch_size=1), Path(out),
@@ -212,8 +212,8 @@ def test_pool_generator_is_registered_and_matches_the_run(tmp_path):
 
 
 def test_a_recipe_mixes_a_self_instruct_run(tmp_path):
-    from instructmix.mixtures.build import run_stages
-    from instructmix.mixtures.recipe import Recipe
+    from mixtures.build import run_stages
+    from mixtures.recipe import Recipe
 
     with ScriptedLLM(synthetic_reply) as server:
         run(server, tmp_path / "run", tmp_path / "c.sqlite", n=6)

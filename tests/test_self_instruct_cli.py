@@ -7,8 +7,8 @@ import json
 from scripted_llm import ScriptedLLM, synthetic_reply
 from typer.testing import CliRunner
 
-from instructmix.flows.cli import app
-from instructmix.instances import InstructmixError, read_instances
+from flows.cli import app
+from instances import InstructmixError, read_instances
 
 
 def test_cli_runs_the_flow_and_prints_the_funnel(prefect_harness, mirror, tmp_path):

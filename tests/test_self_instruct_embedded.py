@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from mirror_path import MIRROR
 
-from instructmix.generators.self_instruct.bootstrap import BootstrapConfig
-from instructmix.generators.self_instruct.llm import LLMConfig, Sampling
-from instructmix.generators.self_instruct.run import run_self_instruct
-from instructmix.instances import read_instances
+from generators.self_instruct.bootstrap import BootstrapConfig
+from generators.self_instruct.llm import LLMConfig, Sampling
+from generators.self_instruct.run import run_self_instruct
+from instances import read_instances
 
 SMOLLM2_CACHE = Path(__file__).resolve().parents[1] / ".cache"  # shared with test_train_smollm2
 
@@ -26,8 +26,8 @@ pytestmark = [
 
 
 def test_embedded_smollm2_generates_instructions_end_to_end(tmp_path):
-    from instructmix.flows.settings import smollm2_checkpoint
-    from instructmix.generators.self_instruct.embedded import embedded_server
+    from flows.settings import smollm2_checkpoint
+    from generators.self_instruct.embedded import embedded_server
 
     config = BootstrapConfig(
         n=2,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from scripted_llm import ScriptedLLM
 
-from instructmix.generators.self_instruct.llm import (
+from generators.self_instruct.llm import (
     BudgetExhausted,
     EndpointUnavailable,
     LLMClient,
     LLMConfig,
     Sampling,
 )
-from instructmix.instances import InstructmixError
+from instances import InstructmixError
 
 SAMPLING = Sampling(temperature=0.7, top_p=0.5, max_tokens=64, stop=("\n\n",))
 
@@ -128,7 +128,7 @@ def test_complete_many_keeps_order_and_limits_concurrency(tmp_path):
 def test_the_flow_retries_only_an_unavailable_endpoint():
     from types import SimpleNamespace
 
-    from instructmix.flows.self_instruct import worth_retrying
+    from flows.self_instruct import worth_retrying
 
     def state(error: Exception) -> SimpleNamespace:
         return SimpleNamespace(data=error)

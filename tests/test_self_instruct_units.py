@@ -8,10 +8,10 @@ import random
 import pytest
 from mirror_path import MIRROR
 
-from instructmix.generators.self_instruct import filters, parse, prompts
-from instructmix.generators.self_instruct.novelty import NoveltyIndex, rouge_tokens
-from instructmix.generators.self_instruct.seeds import load_seeds
-from instructmix.instances import SourceError
+from generators.self_instruct import filters, parse, prompts
+from generators.self_instruct.novelty import NoveltyIndex, rouge_tokens
+from generators.self_instruct.seeds import load_seeds
+from instances import SourceError
 
 
 def _scorer():

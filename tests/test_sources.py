@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from instructmix.instances import SourceError
-from instructmix.instances.sources import PublicSource, load_rows, read_file
+from instances import SourceError
+from instances.sources import PublicSource, load_rows, read_file
 
 
 def _source(path: str, fmt: str, **extra) -> PublicSource:

@@ -9,12 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from instructmix.data_cards.card import write_card
-from instructmix.generators.templated.tasks import T0_HELD_OUT
-from instructmix.instances.context import StageContext
-from instructmix.instances.io import atomic_directory
-from instructmix.mixtures.build import build_into
-from instructmix.mixtures.recipe import load_recipe, parse_recipe
+from data_cards.card import write_card
+from generators.templated.tasks import T0_HELD_OUT
+from instances.context import StageContext
+from instances.io import atomic_directory
+from mixtures.build import build_into
+from mixtures.recipe import load_recipe, parse_recipe
 
 
 @pytest.fixture(scope="module")

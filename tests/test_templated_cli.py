@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from instructmix.flows.cli import app
-from instructmix.generators.registry import run_generator
-from instructmix.generators.templated.tasks import T0_HELD_OUT
-from instructmix.instances.context import StageContext
-from instructmix.mixtures.recipe import load_recipe
+from flows.cli import app
+from generators.registry import run_generator
+from generators.templated.tasks import T0_HELD_OUT
+from instances.context import StageContext
+from mixtures.recipe import load_recipe
 
 
 def test_sources_lists_every_source_with_template_counts(mirror: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from instructmix.generators.templated import flan
-from instructmix.generators.templated.generator import (
+from generators.templated import flan
+from generators.templated.generator import (
     Config,
     generate,
     inputs,
@@ -17,11 +17,11 @@ from instructmix.generators.templated.generator import (
     render_row,
     task_templates,
 )
-from instructmix.generators.templated.render import Rendered, RenderFailure, render
-from instructmix.generators.templated.tasks import TASKS, load_task_rows
-from instructmix.instances import validate
-from instructmix.instances.context import StageContext
-from instructmix.instances.errors import SourceError
+from generators.templated.render import Rendered, RenderFailure, render
+from generators.templated.tasks import TASKS, load_task_rows
+from instances import validate
+from instances.context import StageContext
+from instances.errors import SourceError
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ def test_malformed_mirror_rows_name_file_row_and_field(tmp_path: Path) -> None:
 
 
 def test_hub_rows_skip_the_mirror_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
-    from instructmix.instances import sources
+    from instances import sources
 
     hub_row = {"sentence1": '"Quoted" text', "sentence2": "b", "label": 1, "idx": 0}
     asked = []

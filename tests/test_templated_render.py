@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from instructmix.generators.templated import render as rendering
-from instructmix.generators.templated.render import RenderFailure, render
-from instructmix.generators.templated.templates import Template
+from generators.templated import render as rendering
+from generators.templated.render import RenderFailure, render
+from generators.templated.templates import Template
 
 
 def _template(jinja: str, answer_choices: str | None = None) -> Template:

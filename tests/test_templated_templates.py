@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from instructmix.generators.templated.render import render
-from instructmix.generators.templated.templates import (
+from generators.templated.render import render
+from generators.templated.templates import (
     TemplateError,
     load_template_file,
     load_template_set,
@@ -101,8 +101,8 @@ def test_every_mirrored_template_renders_somewhere(mirror: Path) -> None:
     has no raw rows for, and on the mirror's rows for the others."""
     import json
 
-    from instructmix.generators.templated.render import RenderFailure
-    from instructmix.generators.templated.tasks import TASKS, load_task_rows
+    from generators.templated.render import RenderFailure
+    from generators.templated.tasks import TASKS, load_task_rows
 
     rows: dict[str, list[dict]] = json.loads(
         (Path(__file__).parent / "fixtures" / "promptsource_rows.json").read_text()

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from instructmix.flows.cli import app, main
-from instructmix.instances import make_instance, make_table, write_parquet_atomic
+from flows.cli import app, main
+from instances import make_instance, make_table, write_parquet_atomic
 
 QA = [
     ("What is two plus two?", "Four."),
@@ -74,7 +74,7 @@ def test_cli_says_to_build_first(
 
 
 def test_train_flow_trains_and_saves(recipe: Path, tmp_path: Path, prefect_harness) -> None:
-    from instructmix.flows.train import train
+    from flows.train import train
 
     artifacts = recipe.parent / "artifacts"
     result = train(str(recipe), artifacts=artifacts, cache_dir=tmp_path / "cache")

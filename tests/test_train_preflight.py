@@ -7,9 +7,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from instructmix.instances import make_instance, make_table, write_parquet_atomic
-from instructmix.train.data import TrainDataError, load_mixture
-from instructmix.train.preflight import (
+from instances import make_instance, make_table, write_parquet_atomic
+from train.data import TrainDataError, load_mixture
+from train.preflight import (
     EMPTY_ASSISTANT_MASK,
     NO_CHAT_TEMPLATE,
     NO_GENERATION_MARKERS,
@@ -19,7 +19,7 @@ from instructmix.train.preflight import (
     packing_estimate,
     preflight,
 )
-from instructmix.train.spec import TrainSpec
+from train.spec import TrainSpec
 
 # One token per whitespace-separated word; each turn renders as "role: content <eos> ", so a turn
 # costs 1 (role) + words + 1 (<eos>) tokens and the assistant's words + <eos> carry the loss.
@@ -123,7 +123,7 @@ def test_preflight_predicts_what_trl_keeps(mixture: Path, tmp_path: Path) -> Non
     from transformers import LlamaConfig, LlamaForCausalLM
     from trl import SFTTrainer
 
-    from instructmix.train.config import to_sft_config
+    from train.config import to_sft_config
 
     tokenizer = word_tokenizer()
     spec = TrainSpec(max_length=MAX_LENGTH, max_steps=1)
@@ -200,7 +200,7 @@ def test_bad_mixture_rows_are_named(tmp_path: Path) -> None:
 
 
 def test_prompt_completion_mixture_as_the_build_writes_it(tmp_path: Path) -> None:
-    from instructmix.mixtures.build import to_prompt_completion
+    from mixtures.build import to_prompt_completion
 
     table = to_prompt_completion(make_table(fixture_rows()))
     write_parquet_atomic(table, tmp_path / "pc" / "data" / "train-00000-of-00001.parquet")
@@ -213,7 +213,7 @@ def test_prompt_completion_mixture_as_the_build_writes_it(tmp_path: Path) -> Non
 
 
 def test_parallel_measurement_matches_the_serial_one(mixture: Path) -> None:
-    from instructmix.train.preflight import measure_rows
+    from train.preflight import measure_rows
 
     data = load_mixture(mixture, "assistant_only")
     serial = measure_rows(data.train, word_tokenizer(), "assistant_only", num_proc=1)

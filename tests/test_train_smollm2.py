@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from instructmix.generators import existing
-from instructmix.instances import write_parquet_atomic
-from instructmix.instances.context import StageContext
-from instructmix.train.run import prepare, train_mixture
-from instructmix.train.smollm2 import convert_smollm2
-from instructmix.train.spec import TrainSpec
+from generators import existing
+from instances import write_parquet_atomic
+from instances.context import StageContext
+from train.run import prepare, train_mixture
+from train.smollm2 import convert_smollm2
+from train.spec import TrainSpec
 
 CACHE = Path(__file__).resolve().parents[1] / ".cache"  # gitignored; the CLI's default cache
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from instructmix.mixtures.recipe import RecipeError, load_recipe, parse_recipe
-from instructmix.train.config import loss_flags, resolve_bf16, to_sft_config
-from instructmix.train.model import peft_config
-from instructmix.train.spec import LoraSpec, TrainSpec
+from mixtures.recipe import RecipeError, load_recipe, parse_recipe
+from train.config import loss_flags, resolve_bf16, to_sft_config
+from train.model import peft_config
+from train.spec import LoraSpec, TrainSpec
 
 BASE = {
     "name": "x",

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from instructmix.generators import existing
-from instructmix.instances import write_parquet_atomic
-from instructmix.instances.context import StageContext
-from instructmix.train.run import TrainError, prepare, train_mixture
-from instructmix.train.spec import LoraSpec, TinyModelSpec, TrainSpec
-from instructmix.train.tiny import tiny_llama, train_tokenizer
+from generators import existing
+from instances import write_parquet_atomic
+from instances.context import StageContext
+from train.run import TrainError, prepare, train_mixture
+from train.spec import LoraSpec, TinyModelSpec, TrainSpec
+from train.tiny import tiny_llama, train_tokenizer
 
 RECIPE_HASH = "0123456789abcdef"
 

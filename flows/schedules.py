@@ -1,0 +1,185 @@
+"""Scheduled runs: `schedules.yaml` validated with pydantic, turned into Prefect deployments.
+
+Each entry names a flow (`pipeline`, `grow_self_instruct`, `self_instruct`, `train`, `publish`),
+one schedule (`cron` or `interval_seconds`) and the flow's parameters. `instructmix serve` serves
+them all with `prefect.serve`; a flow whose module is not installed is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from instances import InstructmixError
+
+SCHEDULES_FILE = Path(__file__).parent / "schedules.yaml"
+FLOWS: dict[str, str] = {
+    "pipeline": "flows.pipeline:pipeline",
+    "self_instruct": "flows.self_instruct:self_instruct",
+    "grow_self_instruct": "flows.grow:grow_self_instruct",
+    "train": "flows.train:train",
+    "publish": "flows.publish:publish",
+}
+# Flows that only wrap another area's flow: served only when that area is installed.
+REQUIRES: dict[str, str] = {"grow_self_instruct": "flows.self_instruct"}
+
+
+class SchedulesError(InstructmixError):
+    """schedules.yaml is missing or wrong; the message names the file, entry and field."""
+
+
+class ScheduledRun(BaseModel):
+    """One deployment: which flow, when, and with which parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="deployment name")
+    flow: Literal["pipeline", "grow_self_instruct", "self_instruct", "train", "publish"]
+    description: str = ""
+    cron: str | None = Field(default=None, description="cron expression, e.g. '0 2 * * *'")
+    interval_seconds: int | None = Field(default=None, ge=1, le=31 * 24 * 3600)
+    timezone: str = "UTC"
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from prefect.client.schemas.schedules import CronSchedule
+
+            CronSchedule(cron=value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like UTC)") from error
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> ScheduledRun:
+        if (self.cron is None) == (self.interval_seconds is None):
+            raise ValueError(f"{self.name}: give exactly one of cron or interval_seconds")
+        return self
+
+
+class Schedules(BaseModel):
+    """Everything `instructmix serve` registers, plus the LLM concurrency limit it creates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    llm_limit: int = Field(default=4, ge=1, le=1024, description="LLM calls at once, all tasks")
+    deployments: list[ScheduledRun] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Schedules:
+        names = [d.name for d in self.deployments]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"deployment names must be unique; repeated: {repeated}")
+        return self
+
+
+def load_schedules(path: Path = SCHEDULES_FILE) -> Schedules:
+    """Read and validate a schedules file; errors name the file, the field and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise SchedulesError(f"{path}: schedules file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise SchedulesError(f"{path}: not valid YAML: {error}") from error
+    try:
+        return Schedules.model_validate(data)
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        hint = first["msg"]
+        if first["type"] == "extra_forbidden":
+            hint = "unknown field (see flows/schedules.py for the fields)"
+        raise SchedulesError(f"{path}: field '{where}': {hint}") from error
+
+
+def load_flow(kind: str) -> Any | None:
+    """The flow object for a schedule's `flow` kind, or None when its module is absent."""
+    module_name, attribute = FLOWS[kind].split(":")
+    for name in (REQUIRES.get(kind), module_name):
+        if name is None:
+            continue
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name and name.startswith(error.name):
+                return None
+            raise
+    return getattr(module, attribute, None)
+
+
+def check_parameters(entry: ScheduledRun, flow: Any, where: str) -> None:
+    """Fail now, not at 2 a.m., when the parameters do not fit the flow or name no recipe."""
+    try:
+        flow.validate_parameters(entry.parameters)
+    except Exception as error:
+        raise SchedulesError(f"{where}: deployment {entry.name!r}: {error}") from error
+    recipe = entry.parameters.get("recipe")
+    if entry.flow == "pipeline" and isinstance(recipe, str):
+        from mixtures.recipe import load_recipe
+
+        try:
+            load_recipe(recipe)
+        except InstructmixError as error:
+            raise SchedulesError(f"{where}: deployment {entry.name!r}: {error}") from error
+
+
+def build_deployments(
+    schedules: Schedules, where: str = "schedules.yaml", task_runner: Any = None
+) -> tuple[list[Any], list[str]]:
+    """The Prefect deployments to serve, and one warning line per entry skipped.
+
+    `task_runner` (e.g. a Dask runner) replaces the pipeline flow's default thread pool.
+    """
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron, Interval
+
+    deployments, skipped = [], []
+    for entry in schedules.deployments:
+        if not entry.enabled:
+            skipped.append(f"{entry.name}: disabled")
+            continue
+        flow = load_flow(entry.flow)
+        if flow is None:
+            needs = REQUIRES.get(entry.flow)
+            reason = f"needs {needs}, which is not installed" if needs else "is not installed"
+            skipped.append(f"{entry.name}: flow {FLOWS[entry.flow]} {reason}")
+            continue
+        check_parameters(entry, flow, where)
+        if task_runner is not None and entry.flow == "pipeline":
+            flow = flow.with_options(task_runner=task_runner)
+        schedule = (
+            Cron(entry.cron, timezone=entry.timezone)
+            if entry.cron
+            else Interval(entry.interval_seconds, timezone=entry.timezone)
+        )
+        deployments.append(
+            flow.to_deployment(
+                name=entry.name,
+                description=entry.description or None,
+                parameters=entry.parameters,
+                tags=["instructmix", *entry.tags],
+                entrypoint_type=EntrypointType.MODULE_PATH,
+                schedules=[schedule],
+            )
+        )
+    return deployments, skipped

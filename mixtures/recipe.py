@@ -1,0 +1,220 @@
+"""The recipe language: a strict pydantic model, validated before any work starts.
+
+A recipe names its sources (each a generator config, which of its rows to keep and how many
+to take), the filter pipeline, the sampling (per-task caps, stratification, upsampling), the
+split, the seed and the output format. Types make "1 means one row or 100%?" impossible:
+`count` is an int of rows, `fraction` a float in (0, 1] of the source, `weight` a relative
+share of the mixture's `total` rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from filters.registry import FilterConfig
+from generators.registry import GeneratorConfig
+from instances import InstructmixError
+from train.spec import TrainSpec
+
+RECIPES_DIR = Path(__file__).parent / "recipes"
+
+
+class RecipeError(InstructmixError):
+    """A recipe is missing or does not validate; the message says where and how to fix it."""
+
+
+StratumKey = Literal["category", "task", "template", "source"]
+
+
+class RowSelector(BaseModel):
+    """Rows to keep or drop by task, category or language (shell-style patterns: `task1*`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: list[str] = Field(default_factory=list, description="task names or patterns")
+    category: list[str] = Field(default_factory=list, description="categories or patterns")
+    lang: list[str] = Field(default_factory=list, description="ISO 639-1 codes or patterns")
+
+    def is_empty(self) -> bool:
+        """True when the selector names nothing."""
+        return not (self.task or self.category or self.lang)
+
+
+class StratifySpec(BaseModel):
+    """Diversity sampling (LIMA): draw evenly across strata, at most `cap` rows per stratum.
+
+    Inside a stratum rows with a higher `meta[quality_key]` come first (rows without the key
+    after them, in seeded random order); without a quality key the draw is seeded random.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: StratumKey = Field(description="the column whose values are the strata")
+    cap: int | None = Field(default=None, ge=1, description="at most this many rows per stratum")
+    quality_key: str | None = Field(
+        default="quality", description="meta key of a numeric quality score (higher first)"
+    )
+
+
+class SourceSpec(BaseModel):
+    """One source of a mixture: how to generate its rows and which and how many to take.
+
+    Amounts (at most one): `count` rows, a `fraction` of the source's rows, or a `weight`
+    (relative share of the mixture's `total`). Without an amount every row is taken.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-/]*$", description="label of the source")
+    generator: GeneratorConfig
+    count: int | None = Field(
+        default=None, ge=1, strict=True, description="take exactly this many rows"
+    )
+    fraction: float | None = Field(
+        default=None, gt=0, le=1, description="take this share of the source's rows"
+    )
+    weight: float | None = Field(
+        default=None, gt=0, description="relative share of the mixture's total rows"
+    )
+    max_per_task: int | None = Field(
+        default=None, ge=1, description="at most this many rows of any one task (FLAN caps)"
+    )
+    upsample: float | None = Field(
+        default=None, gt=1, le=100, description="repeat the drawn rows to this factor"
+    )
+    include: RowSelector | None = Field(default=None, description="keep only matching rows")
+    exclude: RowSelector | None = Field(default=None, description="drop matching rows")
+    stratify: StratifySpec | None = Field(
+        default=None, description="draw this source's rows evenly across strata"
+    )
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> SourceSpec:
+        given = [k for k in ("count", "fraction", "weight") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"source {self.name!r}: give either count (rows) or fraction (share of the "
+                f"source) or weight (share of the mixture), not {' and '.join(given)}"
+            )
+        if self.upsample is not None and self.weight is not None:
+            raise ValueError(
+                f"source {self.name!r}: upsample repeats rows after the draw and would break "
+                "the weights; give the source a larger weight instead"
+            )
+        if self.stratify is not None and self.stratify.by == "source":
+            raise ValueError(
+                f"source {self.name!r}: a source is one stratum of 'source'; stratify it by "
+                "category, task or template, or stratify the whole recipe by source"
+            )
+        for label, selector in (("include", self.include), ("exclude", self.exclude)):
+            if selector is not None and selector.is_empty():
+                raise ValueError(
+                    f"source {self.name!r}: {label} names nothing; list task, category or "
+                    "lang values, or remove it"
+                )
+        return self
+
+
+class SplitSpec(BaseModel):
+    """How the mixture is split: a validation share, the rest is train."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    validation: float = Field(default=0.0, ge=0, lt=1, description="share of rows for validation")
+
+
+class Recipe(BaseModel):
+    """A named mixture: sources, filters, sampling, split, seed and output format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    description: str = ""
+    seed: int = 0
+    sources: list[SourceSpec] = Field(min_length=1)
+    filters: list[FilterConfig] = Field(default_factory=list)
+    total: int | None = Field(
+        default=None, ge=1, description="rows of the mixture (with weights or stratify)"
+    )
+    stratify: StratifySpec | None = Field(
+        default=None, description="after the per-source draws, draw the mixture evenly by strata"
+    )
+    split: SplitSpec = Field(default_factory=SplitSpec)
+    output_format: Literal["messages", "prompt_completion"] = "messages"
+    train: TrainSpec | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Recipe:
+        names = [source.name for source in self.sources]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"source names must be unique; repeated: {duplicates}")
+        weighted = [s.name for s in self.sources if s.weight is not None]
+        if weighted and len(weighted) != len(self.sources):
+            missing = [s.name for s in self.sources if s.weight is None]
+            raise ValueError(
+                f"weights are all-or-none: {weighted} have one, {missing} do not; give every "
+                "source a weight, or use count/fraction instead"
+            )
+        if weighted and self.total is None:
+            raise ValueError("weights are shares of the mixture: set total (rows) on the recipe")
+        if weighted and self.stratify is not None:
+            raise ValueError(
+                "weights already set each source's share: drop the recipe-level stratify, or "
+                "stratify inside the sources"
+            )
+        if self.total is not None and not weighted and self.stratify is None:
+            raise ValueError(
+                "total is used with weights or a recipe-level stratify; use count on the "
+                "sources otherwise"
+            )
+        return self
+
+
+def _format_errors(where: str, error: PydanticValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    hint = first["msg"]
+    if first["type"] == "extra_forbidden":
+        hint = "unknown field (check the spelling; see mixtures/recipe.py for the fields)"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}: field '{location}': {hint}{more}"
+
+
+def parse_recipe(data: object, where: str = "recipe") -> Recipe:
+    """Validate recipe data (parsed YAML) into a `Recipe`; errors name the field and the fix."""
+    if not isinstance(data, dict):
+        raise RecipeError(
+            f"{where}: expected a mapping of recipe fields, got {type(data).__name__}"
+        )
+    try:
+        return Recipe.model_validate(data)
+    except PydanticValidationError as error:
+        raise RecipeError(_format_errors(where, error)) from error
+
+
+def recipe_path(name: str, recipes_dir: Path = RECIPES_DIR) -> Path:
+    """The YAML file of the named recipe (raises `RecipeError` listing known names if absent)."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    candidate = recipes_dir / f"{name}.yaml"
+    if not candidate.is_file():
+        known = ", ".join(sorted(p.stem for p in recipes_dir.glob("*.yaml"))) or "none"
+        raise RecipeError(f"unknown recipe {name!r}: no {candidate}; known recipes: {known}")
+    return candidate
+
+
+def load_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> Recipe:
+    """Read and validate the recipe `name` (a name in `recipes_dir` or a path to a YAML file)."""
+    path = recipe_path(name, recipes_dir)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise RecipeError(f"{path}: not valid YAML: {error}") from error
+    return parse_recipe(data, str(path))
