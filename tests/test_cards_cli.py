@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from data_cards.card import CardError, write_card
+from data_cards.card import write_card
 from data_cards.inspect import InspectError
 from flows.cli import app
 from instances import make_instance, make_table, write_parquet_atomic

@@ -29,9 +29,9 @@ def test_an_explicit_api_url_is_used_and_nothing_started(tmp_path, monkeypatch):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     home = tmp_path / "prefect-home"
-    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
-        with server.prefect_api(home) as url:
-            assert url == "http://127.0.0.1:9/api"
+    api = "http://127.0.0.1:9/api"
+    with temporary_settings(updates={PREFECT_API_URL: api}), server.prefect_api(home) as url:
+        assert url == api
     assert not home.exists()
 
 
