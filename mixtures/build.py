@@ -31,7 +31,7 @@ from instances.context import StageContext
 from instances.io import atomic_directory
 from instances.rejected import split_rows
 from mixtures import manifest as lock
-from mixtures.folder import SHARD_ROWS, MixtureFolder
+from mixtures.folder import REJECTED, SHARD_ROWS, MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec
 from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
 from mixtures.select import SelectionError, no_match_message, select_rows
@@ -239,7 +239,7 @@ def run_stages(recipe: Recipe, ctx: StageContext, run: StageRunner = call_direct
 def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
     """Write a finished build into `out_dir`, the manifest last (with the outputs' sha256)."""
     written = write_outputs(out_dir, result, output_format)
-    result.manifest["outputs"] = lock.output_hashes(out_dir, [*written, "rejected.parquet"])
+    result.manifest["outputs"] = lock.output_hashes(out_dir, [*written, REJECTED])
     MixtureFolder(Path(out_dir)).write_manifest(result.manifest)
 
 
