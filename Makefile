@@ -4,6 +4,7 @@
 #                            CHECK=1 rebuilds and verifies against the built manifest.json)
 #   make mixtures            build every named recipe in mixtures/recipes/
 #   make test                set up .venv if needed, then run the whole test suite
+#   make clean               stop the local Prefect server, remove artifacts/ and .prefect/
 #
 # Setup installs torch first, pinned, so that no dependency resolve pulls a CUDA build onto a
 # CPU machine (on machines with a local wheel, pip takes the CPU build lying on disk).
@@ -63,4 +64,5 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 clean:
+	-test -x $(VENV)/bin/instructmix && $(VENV)/bin/instructmix server stop
 	rm -rf artifacts .prefect .pytest_cache

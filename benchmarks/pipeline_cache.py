@@ -1,4 +1,4 @@
-"""Benchmark: a pipeline rebuild with cached sources against a cold build of the same recipe.
+"""Benchmark: a build-flow rebuild with cached sources against a cold build of the same recipe.
 
 Baseline: the cold run (empty cache: every source is generated). Measured: a second run with an
 unchanged recipe and inputs (sources read back from the cache), and, with --dask-workers N, a
@@ -6,8 +6,9 @@ cold run on a local Dask cluster. All runs write the same Parquet bytes (checked
 
     python -m benchmarks.pipeline_cache [--recipe demo] [--dask-workers 2]
 
-Needs the mirror (INSTRUCTMIX_MIRROR). Uses PREFECT_API_URL when set, else a temporary server
-(started before timing). The last line is one JSON object.
+Needs the mirror (INSTRUCTMIX_MIRROR). Uses PREFECT_API_URL when set, else the local server
+under PREFECT_HOME (started before timing; `instructmix server stop` ends it). The last line is
+one JSON object.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ def _parquet(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.parquet"))}
 
 
-def _timed(flow, recipe: str, out: Path, cache_dir: Path, **options) -> tuple[float, object]:
+def _timed(flow, recipe: str, out: Path, cache_dir: Path | None, **options) -> tuple[float, object]:
     started = time.perf_counter()
-    result = flow(recipe, artifacts=str(out), cache_dir=str(cache_dir), **options)
+    cache = str(cache_dir) if cache_dir else None
+    result = flow(recipe, output_dir=str(out), result_cache=cache, **options)
     return time.perf_counter() - started, result
 
 
@@ -36,22 +38,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dask-workers", type=int, default=0, help="also a cold run on Dask")
     args = parser.parse_args(argv)
 
-    from prefect import flow
-
-    from flows.pipeline import pipeline
+    from flows.build import build_flow
     from flows.runners import task_runner
+    from flows.server import prefect_api
 
-    @flow
-    def warm_up() -> None:
-        """Start the API (a temporary server when none is configured) outside the timings."""
-
-    warm_up()
-    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch:
+    with prefect_api(), tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch:
         root = Path(scratch)
-        cold_s, cold = _timed(pipeline, args.recipe, root / "cold", root / "cache")
-        warm_s, warm = _timed(pipeline, args.recipe, root / "warm", root / "cache")
+        cold_s, cold = _timed(build_flow, args.recipe, root / "cold", root / "cache")
+        warm_s, warm = _timed(build_flow, args.recipe, root / "warm", root / "cache")
         generated = sum(r.seconds for r in cold.build.funnel if r.stage.startswith("generate:"))
-        identical = _parquet(cold.folder) == _parquet(warm.folder)
+        identical = _parquet(cold.folder.path) == _parquet(warm.folder.path)
         result = {
             "bench": "pipeline_cache",
             "recipe": args.recipe,
@@ -66,15 +62,15 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"cold (baseline): {cold_s:.1f}s, of which generating sources {generated:.1f}s")
         print(f"cached sources:  {warm_s:.1f}s  ->  {cold_s / warm_s:.2f}x faster")
         if args.dask_workers:
-            on_dask = pipeline.with_options(task_runner=task_runner(dask_workers=args.dask_workers))
-            dask_s, dask = _timed(
-                on_dask, args.recipe, root / "dask", root / "dask-cache", cache=False
+            on_dask = build_flow.with_options(
+                task_runner=task_runner(dask_workers=args.dask_workers)
             )
+            dask_s, dask = _timed(on_dask, args.recipe, root / "dask", None)
             result["dask_workers"] = args.dask_workers
             result["dask_cold_s"] = round(dask_s, 2)
             result["dask_vs_threads"] = round(cold_s / dask_s, 2)
-            result["identical_parquet"] = identical and _parquet(dask.folder) == _parquet(
-                cold.folder
+            result["identical_parquet"] = identical and _parquet(dask.folder.path) == _parquet(
+                cold.folder.path
             )
             print(
                 f"cold on {args.dask_workers} Dask workers: {dask_s:.1f}s ({cold_s / dask_s:.2f}x)"

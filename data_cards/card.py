@@ -20,6 +20,7 @@ from data_cards import plots, stats
 from data_cards.diversity import verb_object_counts
 from instances import InstructmixError
 from instances.io import atomic_directory, write_text_atomic
+from mixtures.folder import MixtureFolder
 
 TEMPLATES = Path(__file__).parent / "templates"
 is_non_commercial = lic.is_non_commercial  # kept for callers of the first card module
@@ -88,10 +89,11 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     `licenses` are the licenses the recipe's generators declare; rows' `meta.license` add the
     per-source detail. Raises `CardError` when the folder has no data/ shards.
     """
-    if not any((folder / "data").glob("*.parquet")):
+    mixture = MixtureFolder(Path(folder))
+    if not mixture.is_built():
         raise CardError(f"{folder}: no data/*.parquet shards; build the mixture first")
-    manifest = stats.load_json(folder, "manifest.json") or {}
-    funnel = stats.load_json(folder, "funnel.json") or []
+    manifest = mixture.manifest()
+    funnel = mixture.funnel()
     tables = stats.read_split_files(folder)
     frame = stats.rows_frame(tables)
     splits = {name: table.num_rows for name, table in tables.items()}
@@ -176,7 +178,7 @@ def write_card(folder: Path, recipe_yaml: str, licenses: list[str]) -> Path:
     """Render the card of the mixture in `folder`: `folder/plots/*.png` and `folder/README.md`."""
     data = card_data(folder, recipe_yaml, licenses)
     data["plots"] = plots.write_plots(folder, data, data["_frame"])
-    return write_text_atomic(render_card(data), folder / "README.md")
+    return write_text_atomic(render_card(data), MixtureFolder(Path(folder)).card_path)
 
 
 def export_card(folder: Path, dest: Path) -> list[Path]:
@@ -185,10 +187,11 @@ def export_card(folder: Path, dest: Path) -> list[Path]:
     This is how `data_cards/examples/<recipe>/` is made: the card as the Hub would show it,
     without the data. Returns the copied files, relative to `dest`.
     """
-    readme = folder / "README.md"
+    mixture = MixtureFolder(Path(folder))
+    readme = mixture.card_path
     if not readme.is_file():
         raise CardError(f"{readme}: no card to export; build the mixture first")
-    sources = [readme, *sorted((folder / plots.PLOTS_DIR).glob("*.png"))]
+    sources = [readme, *mixture.plot_files()]
     with atomic_directory(dest) as tmp:
         tmp.chmod(0o755)  # a published folder, not a private temp dir
         for source in sources:

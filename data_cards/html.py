@@ -9,6 +9,7 @@ from markdown_it import MarkdownIt
 
 from data_cards.card import TEMPLATES, CardError
 from instances.io import write_text_atomic
+from mixtures.folder import MixtureFolder
 
 HTML_NAME = "card.html"
 
@@ -41,7 +42,7 @@ def card_html(card: str, title: str) -> str:
 
 def write_card_html(folder: Path) -> Path:
     """Write `folder/card.html` from `folder/README.md`; return its path."""
-    readme = folder / "README.md"
+    readme = MixtureFolder(Path(folder)).card_path
     if not readme.is_file():
         raise CardError(f"{readme}: no card; build the mixture (instructmix build) first")
     page = card_html(readme.read_text(encoding="utf-8"), folder.name)

@@ -8,7 +8,6 @@ token it read at its edge (CLI or flow): nothing here reads the environment or w
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +15,11 @@ from pathlib import Path
 from huggingface_hub import CommitOperationAdd, HfApi
 
 from instances import InstructmixError
+from mixtures.folder import FUNNEL, MANIFEST, REJECTED, MixtureFolder
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
-METADATA_FILES = ("manifest.json", "funnel.json")
-REJECTED = "rejected.parquet"
+METADATA_FILES = (MANIFEST, FUNNEL)
 
 
 class PushError(InstructmixError):
@@ -65,12 +64,13 @@ def upload_plan(folder: Path, include_rejected: bool = False) -> list[UploadFile
     shards are missing (build the mixture first).
     """
     folder = Path(folder)
-    if not (folder / "README.md").is_file():
+    mixture = MixtureFolder(folder)
+    if not mixture.card_path.is_file():
         raise PushError(f"{folder}: no README.md card; build the mixture (instructmix build) first")
-    shards = sorted((folder / "data").glob("*.parquet"))
+    shards = mixture.shard_files()
     if not shards:
         raise PushError(f"{folder}/data: no Parquet shards to upload; build the mixture first")
-    paths = [folder / "README.md", *shards, *sorted((folder / "plots").glob("*.png"))]
+    paths = [mixture.card_path, *shards, *mixture.plot_files()]
     paths += [folder / name for name in METADATA_FILES if (folder / name).is_file()]
     if include_rejected:
         if not (folder / REJECTED).is_file():
@@ -81,8 +81,7 @@ def upload_plan(folder: Path, include_rejected: bool = False) -> list[UploadFile
 
 def commit_message(folder: Path) -> str:
     """The commit title: the mixture name and its recipe hash, from manifest.json."""
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    manifest = MixtureFolder(Path(folder)).manifest()
     name = manifest.get("name", folder.name)
     digest = manifest.get("recipe_hash", "")[:16]
     return f"instructmix: {name}" + (f" (recipe {digest})" if digest else "")

@@ -22,7 +22,8 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-PLOTS_DIR = "plots"
+from mixtures.folder import PLOTS_DIR  # noqa: E402
+
 DPI = 100
 # PNG metadata without the matplotlib version, so equal data gives equal bytes across versions.
 PNG_METADATA = {"Software": None}

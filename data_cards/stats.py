@@ -8,9 +8,9 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from data_cards.diversity import instruction_text
+from mixtures.folder import MixtureFolder
 
 QUANTILES = (0.1, 0.5, 0.9)
 DECONTAMINATION_STAGE = "decontaminate"
@@ -19,11 +19,7 @@ SAMPLE_STAGE = "sample"
 
 def read_split_files(folder: Path) -> dict[str, pa.Table]:
     """The splits of a built mixture, by name, from its data/ shards."""
-    splits: dict[str, list[pa.Table]] = {}
-    for path in sorted((folder / "data").glob("*.parquet")):
-        split = path.name.split("-")[0]
-        splits.setdefault(split, []).append(pq.read_table(path))
-    return {name: pa.concat_tables(parts) for name, parts in splits.items()}
+    return MixtureFolder(Path(folder)).read_splits()
 
 
 def conversations(table: pa.Table) -> list[list[dict[str, str]]]:
@@ -352,8 +348,7 @@ def samples(
 
 def load_json(folder: Path, name: str) -> Any:
     """A JSON file of the mixture folder, or None when absent."""
-    path = folder / name
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return MixtureFolder(Path(folder)).read_json(Path(folder) / name)
 
 
 def tasks_by_category(

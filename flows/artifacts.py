@@ -1,4 +1,4 @@
-"""What a pipeline run shows in the Prefect UI: funnel and composition tables, the card."""
+"""What a build run shows in the Prefect UI: funnel and composition tables, the card."""
 
 from __future__ import annotations
 
@@ -41,10 +41,7 @@ def composition_rows(splits: dict[str, pa.Table]) -> list[dict[str, Any]]:
     mean prompt/response length and, where the card code reports them, origin and tasks)."""
     from data_cards import stats
 
-    if hasattr(stats, "rows_frame"):  # the card code that works on a per-row statistics frame
-        rows = stats.composition(stats.rows_frame(splits))
-    else:
-        rows = stats.composition(splits)
+    rows = stats.composition(stats.rows_frame(splits))
     return [dict(row, share=round(row["share"], 4)) for row in rows]
 
 

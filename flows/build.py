@@ -1,66 +1,150 @@
-"""The Prefect flow that builds a named mixture: thin tasks around the stage functions."""
+"""The one Prefect flow that builds a mixture (then publishes it and trains on it, when asked).
+
+The flow holds no build logic: it calls `mixtures.build.build`, the one stage sequence, with a
+stage runner (`TaskStages`) that makes each stage call a thin Prefect task. Sources are
+generated concurrently, cached by spec, input-file sha256 and code, and retried when they read
+from the Hub; row-wise filters run per shard (mapped tasks); each stage logs one line with its
+counters. Where tasks run is chosen with `build_flow.with_options(task_runner=...)`; the output
+is the same.
+
+    >>> build_flow("demo")  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
-from prefect import flow, get_run_logger, task
+import yaml
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
 from data_cards.card import write_card
-from filters.registry import FilterConfig
-from instances import Report, StageResult
+from flows.artifacts import publish_artifacts
+from flows.caching import SOURCE_CACHE, results_dir
+from flows.settings import resolve_mirror
+from flows.sharding import DEFAULT_SHARD_ROWS, is_row_wise, merge_results, shard
+from instances import InstructmixError, Report, StageResult
 from instances.context import StageContext
-from instances.io import atomic_directory
 from mixtures import build as stages
-from mixtures.recipe import Recipe, SourceSpec
-from mixtures.sampling import sample_recipe
+from mixtures.folder import DEFAULT_ROOT, MixtureFolder
+from mixtures.recipe import Recipe, SourceSpec, load_recipe, recipe_path
+
+RETRIES = 2
+RETRY_DELAY_SECONDS = 10
+
+
+@dataclass
+class BuildRun:
+    """What a flow run made: the mixture folder, the build, artifact keys, further steps."""
+
+    folder: MixtureFolder
+    build: stages.BuildResult
+    artifacts: dict[str, str]
+    steps: dict[str, str] = field(default_factory=dict)
 
 
 def log_report(report: Report) -> None:
-    """Log one stage's counters to the run's Prefect logger."""
+    """Log one stage's counters: the one line per stage the run shows."""
     get_run_logger().info(
         "%s: %d in, %d out, dropped %s (%.2fs)",
         report.stage,
         report.rows_in,
         report.rows_out,
-        dict(report.top_reasons()),
+        dict(report.top_reasons()) or "nothing",
         report.seconds,
     )
 
 
-@task(name="generate-source", cache_policy=NO_CACHE)
+@task(
+    name="generate-source",
+    task_run_name="generate-{spec.name}",
+    cache_policy=SOURCE_CACHE,
+    persist_result=True,
+)
 def generate_source_task(spec: SourceSpec, ctx: StageContext) -> StageResult:
-    """Run one recipe source's generator."""
-    result = stages.generate_source(spec, ctx)
-    log_report(result.report)
-    return result
+    """Run one recipe source's generator (cached by spec, input files and code)."""
+    return stages.generate_source(spec, ctx)
 
 
-@task(name="drop-identical", cache_policy=NO_CACHE)
-def drop_identical_task(tables: list[pa.Table]) -> StageResult:
-    """Pool the sources and drop rows with the same id."""
-    result = stages.drop_identical(pa.concat_tables(tables))
-    log_report(result.report)
-    return result
+@task(name="filter-shard", task_run_name="{config.kind}-shard-{index}", cache_policy=NO_CACHE)
+def filter_shard_task(table: pa.Table, config: Any, ctx: StageContext, index: int) -> StageResult:
+    """Run one row-wise filter on one shard of rows."""
+    return stages.apply_filter(table, config, ctx)
 
 
-@task(name="filter", cache_policy=NO_CACHE)
-def filter_task(table: pa.Table, config: FilterConfig, ctx: StageContext) -> StageResult:
-    """Run one filter of the recipe's pipeline."""
-    result = stages.apply_filter(table, config, ctx)
-    log_report(result.report)
-    return result
+@task(name="stage", task_run_name="{stage}", cache_policy=NO_CACHE)
+def stage_task(stage: str, function: Callable[..., Any], args: tuple) -> Any:
+    """Run one stage function of the build sequence."""
+    return function(*args)
 
 
-@task(name="sample", cache_policy=NO_CACHE)
-def sample_task(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, list[Report]]:
-    """Draw each source's rows as the recipe says (caps, amounts, strata), then upsample."""
-    sampled, reports = sample_recipe(table, recipe)
-    for report in reports:
-        log_report(report)
-    for name, counts in reports[0].extras["sources"].items():
+@dataclass
+class TaskStages:
+    """The flow's stage runner: each call of the build sequence becomes Prefect task runs."""
+
+    result_cache: Path | None = None  # None: generated sources are not cached
+    shard_rows: int = DEFAULT_SHARD_ROWS
+
+    def __call__(self, stage: str, function: Callable[..., Any], *args: Any) -> Any:
+        if stage == "generate":
+            value = self.generate(*args)
+        elif stage == "filter":
+            value = self.filter(*args)
+        else:
+            value = stage_task(stage, function, args)
+        for report in stage_reports(stage, value):
+            log_report(report)
+        if stage == "sample":
+            warn_shortfalls(value[1])
+        if stage == "write":
+            get_run_logger().info("wrote %s", value.path)
+        return value
+
+    def generate(self, specs: list[SourceSpec], ctx: StageContext) -> list[StageResult]:
+        """Submit every source's generation at once; return the results in recipe order."""
+        options: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+        if self.result_cache is not None:
+            options = {"result_storage": results_dir(self.result_cache)}
+        futures = []
+        for spec in specs:
+            retry = {} if ctx.mirror is not None else {"retries": RETRIES}
+            if retry:  # reads from the Hub: a network call
+                retry["retry_delay_seconds"] = RETRY_DELAY_SECONDS
+            futures.append(generate_source_task.with_options(**options, **retry).submit(spec, ctx))
+        return [future.result() for future in futures]
+
+    def filter(self, table: pa.Table, config: Any, ctx: StageContext) -> StageResult:
+        """One filter: mapped over shards when row-wise and larger than a shard, else whole."""
+        if not is_row_wise(config) or table.num_rows <= self.shard_rows:
+            return stage_task.with_options(name=f"filter-{config.kind}")(
+                "filter", stages.apply_filter, (table, config, ctx)
+            )
+        shards = shard(table, self.shard_rows)
+        quiet = ctx.model_copy(update={"show_progress": False})  # no progress bar per shard
+        futures = filter_shard_task.map(
+            shards, unmapped(config), unmapped(quiet), range(len(shards))
+        )
+        return merge_results([future.result() for future in futures])
+
+
+def stage_reports(stage: str, value: Any) -> list[Report]:
+    """The reports a stage call returned (none for assemble and write)."""
+    if stage == "generate":
+        return [result.report for result in value]
+    if stage in ("identical", "filter"):
+        return [value.report]
+    if stage == "sample":
+        return list(value[1])
+    return []
+
+
+def warn_shortfalls(reports: list[Report]) -> None:
+    """Warn about each source that got fewer rows than the recipe asked for."""
+    for name, counts in reports[0].extras.get("sources", {}).items():
         if counts["shortfall"]:
             get_run_logger().warning(
                 "source %s: %d rows requested, only %d available after dedup, filters and caps",
@@ -68,35 +152,80 @@ def sample_task(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, list[Report]
                 counts["requested"],
                 counts["selected"],
             )
-    return sampled, reports
 
 
-@task(name="write-mixture", cache_policy=NO_CACHE)
-def write_mixture_task(
-    result: stages.BuildResult, recipe: Recipe, final_dir: Path, recipe_yaml: str
-) -> Path:
-    """Write data, funnel, lock and card into a temporary folder, then rename it into place."""
-    with atomic_directory(final_dir) as tmp:
-        stages.write_build(tmp, result, recipe.output_format)
-        write_card(tmp, recipe_yaml, result.licenses)
-    get_run_logger().info("wrote %s", final_dir)
-    return final_dir
+def load_for_run(recipe: str, limit: int | None) -> tuple[Recipe, str]:
+    """The recipe to build and its YAML text for the card (the scaled recipe under --limit)."""
+    loaded = load_recipe(recipe)
+    if limit is None:
+        return loaded, recipe_path(recipe).read_text(encoding="utf-8")
+    from mixtures.scale import scale_recipe
+
+    scaled = scale_recipe(loaded, limit)
+    text = yaml.safe_dump(scaled.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+    return scaled, text
 
 
-@flow(name="build-mixture", log_prints=True)
-def build_mixture(
-    recipe: Recipe, recipe_yaml: str, ctx: StageContext, out_root: Path
-) -> stages.BuildResult:
-    """Build `recipe` into `out_root/<name>/`: Parquet splits, card, funnel, rejected rows, lock."""
-    generated = [generate_source_task(spec, ctx) for spec in recipe.sources]
-    identical = drop_identical_task([g.kept for g in generated])
-    table, filtered = identical.kept, []
-    for config in recipe.filters:
-        filtered.append(filter_task(table, config, ctx))
-        table = filtered[-1].kept
-    sampled, sample_reports = sample_task(table, recipe)
-    result = stages.assemble(
-        recipe, ctx, [*generated, identical, *filtered], sampled, sample_reports
+@task(name="publish-artifacts", cache_policy=NO_CACHE)
+def artifacts_task(name: str, result: stages.BuildResult, folder: MixtureFolder) -> dict[str, str]:
+    """Publish the funnel and composition tables and the card to the Prefect UI."""
+    return publish_artifacts(name, result.funnel, result.splits, folder.card_path)
+
+
+def further_steps(
+    name: str, folder: MixtureFolder, publish_repo: str | None, train: bool, model_cache: str | None
+) -> dict[str, str]:
+    """Publish the mixture and train on it (subflows), as asked; one outcome line each."""
+    steps: dict[str, str] = {}
+    if publish_repo:
+        from flows.publish import publish
+
+        publish(name=folder.name, repo=publish_repo, output_dir=folder.path.parent)
+        steps["publish"] = f"published to {publish_repo}"
+    if train:
+        from flows.train import train as train_flow
+
+        cache = Path(model_cache) if model_cache else None
+        result = train_flow(name, output_dir=folder.path.parent, model_cache=cache)
+        steps["train"] = f"trained: {result.output_dir}"
+    for step, outcome in steps.items():
+        get_run_logger().info("%s: %s", step, outcome)
+    return steps
+
+
+@flow(name="build-mixture")
+def build_flow(
+    recipe: str,
+    mirror: str | None = None,
+    output_dir: str = str(DEFAULT_ROOT),
+    result_cache: str | None = ".cache",
+    shard_rows: int = DEFAULT_SHARD_ROWS,
+    limit: int | None = None,
+    publish_repo: str | None = None,
+    train: bool = False,
+    model_cache: str | None = None,
+) -> BuildRun:
+    """Build recipe RECIPE (a name or YAML path) into OUTPUT_DIR/NAME, card included; then
+    publish it to PUBLISH_REPO and train on it when asked.
+
+    RESULT_CACHE: the Prefect result store of generated sources (None: no caching). LIMIT caps
+    every source (a quick small build, named NAME-limitLIMIT). MODEL_CACHE: converted base
+    models for training.
+    """
+    loaded, recipe_yaml = load_for_run(recipe, limit)
+    ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
+    stages.check_inputs(loaded, ctx)
+    if train and loaded.train is None:
+        raise InstructmixError(
+            f"recipe {loaded.name!r} has no train: section, so it cannot be trained on; add one "
+            "(see docs/training.md) or leave out --train"
+        )
+    cache = Path(result_cache).resolve() if result_cache else None
+    runner = TaskStages(result_cache=cache, shard_rows=shard_rows)
+    folder = MixtureFolder(Path(output_dir).resolve() / loaded.name)
+    result = stages.build(
+        loaded, ctx, folder.path, recipe_yaml=recipe_yaml, card=write_card, run=runner
     )
-    write_mixture_task(result, recipe, Path(out_root) / recipe.name, recipe_yaml)
-    return result
+    keys = artifacts_task(loaded.name, result, folder)
+    steps = further_steps(recipe, folder, publish_repo, train, model_cache)
+    return BuildRun(folder, result, keys, steps)

@@ -1,23 +1,30 @@
-"""The `instructmix` command line: one Typer app; each area registers its commands.
+"""The `instructmix` command line: one Typer app over the command modules in flows/commands/.
 
 Errors the user can fix (`InstructmixError`) end with one clear line and exit code 1;
-`--debug` shows the traceback.
+`--debug` shows the traceback, `--verbose` Prefect's task-run lines. Flows run against the
+local Prefect server (flows/server.py), whose state lives in PREFECT_HOME (default: ./.prefect).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from flows.commands import build as build_commands
-from flows.commands import cards as card_commands
-from flows.commands import inspect as inspect_commands
-from flows.commands import natural_instructions as ni_commands
-from flows.commands import pipeline as pipeline_commands
-from flows.commands import self_instruct as self_instruct_commands
-from flows.commands import sources as sources_commands
-from flows.commands import train as train_commands
+from flows.commands import (
+    build,
+    cards,
+    inspect,
+    natural_instructions,
+    self_instruct,
+    serve,
+    sources,
+    train,
+)
 from instances import InstructmixError
 
 app = typer.Typer(
@@ -26,38 +33,60 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"instructmix {metadata.version('instructmix')}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
     ctx: typer.Context,
-    debug: bool = typer.Option(False, "--debug", help="show tracebacks and Prefect's error logs"),
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show tracebacks and Prefect's error logs")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="show Prefect's task-run log lines")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
 ) -> None:
-    """Build instruction-tuning mixtures reproducibly (run a command with --help for more)."""
-    ctx.obj = {"debug": debug}
+    """Build instruction-tuning mixtures reproducibly (run a command with -h for more)."""
+    ctx.obj = {"debug": debug, "verbose": verbose}
 
 
-build_commands.register(app)
-card_commands.register(app)
-inspect_commands.register(app)
-ni_commands.register(app)
-self_instruct_commands.register(app)
-sources_commands.register(app)
-train_commands.register(app)
-pipeline_commands.register(app)
+app.command()(build.build)
+app.command()(cards.card)
+app.command()(cards.push)
+app.command()(inspect.inspect)
+app.command()(train.train)
+app.command("self-instruct")(self_instruct.self_instruct)
+app.command()(sources.sources)
+app.command()(sources.preview)
+app.command()(serve.serve)
+app.add_typer(serve.server_app, name="server")
+app.add_typer(self_instruct.llm_app, name="llm")
+app.add_typer(natural_instructions.ni_app, name="ni")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors print one line (or a traceback with --debug) and exit 1."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    if debug:  # accepted anywhere on the line, handled by the root callback
-        args = ["--debug", *(a for a in args if a != "--debug")]
+    flags = [a for a in args if a in ("--debug", "--verbose", "-v")]
+    if flags:  # accepted anywhere on the line, handled by the root callback
+        args = [*flags, *(a for a in args if a not in flags)]
+    # Prefect's state (the local server's database) under the project unless set
+    os.environ.setdefault("PREFECT_HOME", str(Path(".prefect").resolve()))
     try:
         app(args=args, standalone_mode=True)
     except InstructmixError as error:
-        if debug:
+        if "--debug" in flags:
             raise
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise SystemExit(1) from None

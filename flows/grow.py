@@ -3,22 +3,22 @@
 A run writes a new Self-Instruct run folder `RUNS_DIR/<UTC time>` (seeded by that time, so
 each batch samples different in-context tasks) through the `self_instruct` flow, holding as many
 slots of the global `llm` limit as it sends requests at once, so scheduled batches and other
-LLM work together stay under the limit. Without the Self-Instruct flow installed it is skipped.
+LLM work together stay under the limit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
 
 from flows.concurrency import llm_limit, llm_slot
+from flows.self_instruct import self_instruct
 from flows.settings import resolve_mirror
-
-SELF_INSTRUCT_MODULE = "flows.self_instruct"
+from generators.self_instruct.bootstrap import BootstrapConfig
+from generators.self_instruct.llm import LLMConfig
 
 
 def batch_folder(runs_dir: Path, now: dt.datetime) -> Path:
@@ -40,19 +40,10 @@ def grow_self_instruct(
     concurrency: int = 4,
     mirror: str | None = None,
     cache_path: str | None = None,
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     """Generate STEP new instructions with the model at BASE_URL into a new batch folder
     (CACHE_PATH: the request cache file; default: the Self-Instruct default)."""
     logger = get_run_logger()
-    try:
-        module = importlib.import_module(SELF_INSTRUCT_MODULE)
-        from generators.self_instruct.bootstrap import BootstrapConfig
-        from generators.self_instruct.llm import LLMConfig
-    except ImportError as error:
-        logger.warning(
-            "self-instruct batch skipped: %s is not installed (%s)", SELF_INSTRUCT_MODULE, error
-        )
-        return None
     now = dt.datetime.now(dt.UTC)
     out_dir = batch_folder(Path(runs_dir), now)
     llm = LLMConfig(base_url=base_url, model=model, concurrency=concurrency)
@@ -60,7 +51,7 @@ def grow_self_instruct(
     slots = slots_for(concurrency, llm_limit())
     logger.info("batch of %d instructions into %s (holding %d llm slots)", step, out_dir, slots)
     with llm_slot(occupy=slots):
-        return module.self_instruct(
+        return self_instruct(
             llm,
             config,
             out_dir,

@@ -15,9 +15,9 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from data_cards import hub
+from mixtures.folder import DEFAULT_ROOT, MixtureFolder
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-MIXTURES = Path("artifacts/mixtures")
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,6 @@ class HubSettings:
         from huggingface_hub import HfApi
 
         return HfApi(endpoint=self.endpoint, token=self.token, library_name="instructmix")
-
-
-def mixture_folder(name: str, out_root: Path = MIXTURES) -> Path:
-    """The built folder of mixture `name` (or `name` itself when it is a folder)."""
-    candidate = Path(name)
-    if candidate.is_dir() and (candidate / "data").is_dir():
-        return candidate
-    return Path(out_root) / name
 
 
 @task(name="plan-upload", cache_policy=NO_CACHE)
@@ -84,10 +76,11 @@ def publish(
     private: bool = False,
     revision: str | None = None,
     include_rejected: bool = False,
-    out_root: Path = MIXTURES,
+    output_dir: Path = DEFAULT_ROOT,
 ) -> hub.PushResult:
-    """Push built mixture `name` (card, shards, plots, lock) to the Hub dataset repo `repo`."""
+    """Push built mixture `name` (under `output_dir`, or a built folder) with its card, shards,
+    plots and lock to the Hub dataset repo `repo`."""
     hub.check_repo_id(repo)
-    folder = mixture_folder(name, out_root)
+    folder = MixtureFolder.resolve(name, output_dir).require_built().path
     plan_task(folder, include_rejected)
     return upload_task(folder, repo, private, revision, include_rejected)

@@ -1,4 +1,10 @@
-"""Keep user errors to one line: Prefect would otherwise log their tracebacks."""
+"""Console logging of flow runs: one line per stage, user errors on one line.
+
+Unless the CLI runs with --verbose, Prefect's lifecycle lines ("Created task run", "Finished in
+state Completed()", ...) are kept off the console (they still reach the server and its UI);
+unless it runs with --debug, log records about user errors (whose one-line message the CLI
+prints) are dropped.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,17 @@ import typer
 
 from instances import InstructmixError
 
+LIFECYCLE = (
+    "Created task run",
+    "Executing",
+    "Finished in state",
+    "Beginning flow run",
+    "Beginning subflow run",
+    "View at ",
+    "Created flow run",
+)
+USER_ERRORS = ("SourceError", "ValidationError", "RecipeError", "InstructmixError")
+
 
 class _DropUserErrors(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -15,18 +32,29 @@ class _DropUserErrors(logging.Filter):
         if isinstance(error, InstructmixError):
             return False
         message = record.getMessage()
-        return not any(
-            name in message
-            for name in ("SourceError", "ValidationError", "RecipeError", "InstructmixError")
-        )
+        return not any(name in message for name in USER_ERRORS)
 
 
-def quiet_user_errors(ctx: typer.Context | None = None) -> None:
-    """Unless the CLI runs with --debug, drop Prefect's log records about user errors.
+class _DropLifecycle(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        return not record.getMessage().startswith(LIFECYCLE)
+
+
+def _flags(ctx: typer.Context | None) -> dict:
+    return (ctx.find_root().obj or {}) if ctx is not None else {}
+
+
+def quiet_prefect(ctx: typer.Context | None = None) -> None:
+    """Filter Prefect's console output as --verbose and --debug say (see the module doc).
 
     Call after importing a flow module (Prefect sets up its log handlers on import).
     """
-    if ctx is not None and (ctx.find_root().obj or {}).get("debug"):
-        return
-    for handler in logging.getLogger("prefect").handlers + logging.getLogger().handlers:
-        handler.addFilter(_DropUserErrors())
+    flags = _flags(ctx)
+    handlers = logging.getLogger("prefect").handlers + logging.getLogger().handlers
+    for handler in handlers:
+        if not flags.get("debug"):
+            handler.addFilter(_DropUserErrors())
+        if not flags.get("verbose") and type(handler).__name__ != "APILogHandler":
+            handler.addFilter(_DropLifecycle())

@@ -1,8 +1,8 @@
 """Scheduled runs: `schedules.yaml` validated with pydantic, turned into Prefect deployments.
 
-Each entry names a flow (`pipeline`, `grow_self_instruct`, `self_instruct`, `train`, `publish`),
+Each entry names a flow (`build`, `grow_self_instruct`, `self_instruct`, `train`, `publish`),
 one schedule (`cron` or `interval_seconds`) and the flow's parameters. `instructmix serve` serves
-them all with `prefect.serve`; a flow whose module is not installed is skipped with a warning.
+them all with `prefect.serve`.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ from instances import InstructmixError
 
 SCHEDULES_FILE = Path(__file__).parent / "schedules.yaml"
 FLOWS: dict[str, str] = {
-    "pipeline": "flows.pipeline:pipeline",
+    "build": "flows.build:build_flow",
     "self_instruct": "flows.self_instruct:self_instruct",
     "grow_self_instruct": "flows.grow:grow_self_instruct",
     "train": "flows.train:train",
     "publish": "flows.publish:publish",
 }
-# Flows that only wrap another area's flow: served only when that area is installed.
-REQUIRES: dict[str, str] = {"grow_self_instruct": "flows.self_instruct"}
 
 
 class SchedulesError(InstructmixError):
@@ -39,7 +37,7 @@ class ScheduledRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="deployment name")
-    flow: Literal["pipeline", "grow_self_instruct", "self_instruct", "train", "publish"]
+    flow: Literal["build", "grow_self_instruct", "self_instruct", "train", "publish"]
     description: str = ""
     cron: str | None = Field(default=None, description="cron expression, e.g. '0 2 * * *'")
     interval_seconds: int | None = Field(default=None, ge=1, le=31 * 24 * 3600)
@@ -112,19 +110,10 @@ def load_schedules(path: Path = SCHEDULES_FILE) -> Schedules:
         raise SchedulesError(f"{path}: field '{where}': {hint}") from error
 
 
-def load_flow(kind: str) -> Any | None:
-    """The flow object for a schedule's `flow` kind, or None when its module is absent."""
+def load_flow(kind: str) -> Any:
+    """The flow object for a schedule's `flow` kind."""
     module_name, attribute = FLOWS[kind].split(":")
-    for name in (REQUIRES.get(kind), module_name):
-        if name is None:
-            continue
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name and name.startswith(error.name):
-                return None
-            raise
-    return getattr(module, attribute, None)
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 def check_parameters(entry: ScheduledRun, flow: Any, where: str) -> None:
@@ -134,7 +123,7 @@ def check_parameters(entry: ScheduledRun, flow: Any, where: str) -> None:
     except Exception as error:
         raise SchedulesError(f"{where}: deployment {entry.name!r}: {error}") from error
     recipe = entry.parameters.get("recipe")
-    if entry.flow == "pipeline" and isinstance(recipe, str):
+    if entry.flow == "build" and isinstance(recipe, str):
         from mixtures.recipe import load_recipe
 
         try:
@@ -148,7 +137,7 @@ def build_deployments(
 ) -> tuple[list[Any], list[str]]:
     """The Prefect deployments to serve, and one warning line per entry skipped.
 
-    `task_runner` (e.g. a Dask runner) replaces the pipeline flow's default thread pool.
+    `task_runner` (e.g. a Dask runner) replaces the build flow's default thread pool.
     """
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron, Interval
@@ -159,13 +148,8 @@ def build_deployments(
             skipped.append(f"{entry.name}: disabled")
             continue
         flow = load_flow(entry.flow)
-        if flow is None:
-            needs = REQUIRES.get(entry.flow)
-            reason = f"needs {needs}, which is not installed" if needs else "is not installed"
-            skipped.append(f"{entry.name}: flow {FLOWS[entry.flow]} {reason}")
-            continue
         check_parameters(entry, flow, where)
-        if task_runner is not None and entry.flow == "pipeline":
+        if task_runner is not None and entry.flow == "build":
             flow = flow.with_options(task_runner=task_runner)
         schedule = (
             Cron(entry.cron, timezone=entry.timezone)

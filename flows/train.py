@@ -17,13 +17,12 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.settings import cache_root
 from instances import InstructmixError
+from mixtures.folder import DEFAULT_ROOT, MixtureFolder
 from mixtures.recipe import load_recipe
 from train.spec import TrainSpec
 
-DEFAULT_ARTIFACTS = Path("artifacts")
 
-
-def default_cache_dir() -> Path:
+def default_model_cache() -> Path:
     """Converted base models: $INSTRUCTMIX_CACHE/models, else ~/.cache/instructmix/models."""
     return cache_root() / "models"
 
@@ -40,33 +39,37 @@ class TrainPlan:
 
 
 def train_plan(
-    name: str, artifacts: Path = DEFAULT_ARTIFACTS, output_dir: Path | None = None
+    name: str, output_dir: Path = DEFAULT_ROOT, model_dir: Path | None = None
 ) -> TrainPlan:
-    """Resolve recipe NAME (a name or a YAML path) into a `TrainPlan`; errors say how to fix."""
+    """Resolve recipe NAME (a name or a YAML path) into a `TrainPlan`: its mixture under
+    `output_dir` (the folder of built mixtures), its model to `model_dir` (default: the
+    recipe's train.output_dir, else `models/NAME` beside `output_dir`: artifacts/models/NAME).
+    Errors say how to fix."""
     recipe = load_recipe(name)
     if recipe.train is None:
         raise InstructmixError(
             f"recipe {recipe.name!r} has no train: section; add one (see docs/training.md), "
             "e.g. `train: {base_model: tiny, max_steps: 40}`"
         )
-    artifacts = Path(artifacts)
-    mixture_dir = artifacts / "mixtures" / recipe.name
-    if not (mixture_dir / "data").is_dir():
+    folder = MixtureFolder(Path(output_dir) / recipe.name)
+    if not folder.is_built():
         raise InstructmixError(
-            f"{mixture_dir}: mixture {recipe.name!r} is not built; run `instructmix build {name}`"
+            f"{folder.path}: mixture {recipe.name!r} is not built; run `instructmix build {name}`"
         )
-    if output_dir is None:
+    if model_dir is None:
         configured = recipe.train.output_dir
-        output_dir = Path(configured) if configured else artifacts / "models" / recipe.name
-    return TrainPlan(recipe.name, recipe.train, recipe.seed, mixture_dir, Path(output_dir))
+        model_dir = (
+            Path(configured) if configured else Path(output_dir).parent / "models" / recipe.name
+        )
+    return TrainPlan(recipe.name, recipe.train, recipe.seed, folder.path, Path(model_dir))
 
 
 @task(name="train-preflight", cache_policy=NO_CACHE)
-def preflight_task(plan: TrainPlan, cache_dir: Path):
+def preflight_task(plan: TrainPlan, model_cache: Path):
     """Load the mixture and tokenizer, run the pre-flight check and publish its report."""
     from train.run import prepare
 
-    prepared = prepare(plan.mixture_dir, plan.spec, cache_dir, show_progress=True)
+    prepared = prepare(plan.mixture_dir, plan.spec, model_cache, show_progress=True)
     text = prepared.report.render()
     get_run_logger().info("pre-flight of %s:\n%s", plan.name, text)
     create_markdown_artifact(
@@ -78,7 +81,7 @@ def preflight_task(plan: TrainPlan, cache_dir: Path):
 
 
 @task(name="train-sft", cache_policy=NO_CACHE)
-def sft_task(plan: TrainPlan, cache_dir: Path, prepared):
+def sft_task(plan: TrainPlan, model_cache: Path, prepared):
     """Run SFT (refuses on a blocking pre-flight issue) and publish the loss summary."""
     from train.run import train_mixture
 
@@ -87,7 +90,7 @@ def sft_task(plan: TrainPlan, cache_dir: Path, prepared):
         plan.spec,
         name=plan.name,
         output_dir=plan.output_dir,
-        cache_dir=cache_dir,
+        cache_dir=model_cache,
         seed=plan.seed,
         prepared=prepared,
     )
@@ -107,15 +110,15 @@ def sft_task(plan: TrainPlan, cache_dir: Path, prepared):
 @flow(name="train")
 def train(
     name: str,
-    artifacts: Path = DEFAULT_ARTIFACTS,
-    cache_dir: Path | None = None,
-    output_dir: Path | None = None,
+    output_dir: Path = DEFAULT_ROOT,
+    model_cache: Path | None = None,
+    model_dir: Path | None = None,
 ):
-    """Pre-flight and SFT on the built mixture of recipe NAME; returns the `TrainResult`.
-
-    `cache_dir` holds converted base models (default: `default_cache_dir()`).
+    """Pre-flight and SFT on the built mixture of recipe NAME (under `output_dir`); returns
+    the `TrainResult`. `model_cache` holds converted base models (default:
+    `default_model_cache()`); the model goes to `model_dir` (see `train_plan`).
     """
-    plan = train_plan(name, Path(artifacts), output_dir)
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    plan = train_plan(name, Path(output_dir), model_dir)
+    cache = Path(model_cache) if model_cache is not None else default_model_cache()
     prepared = preflight_task(plan, cache)
     return sft_task(plan, cache, prepared)

@@ -1,17 +1,19 @@
 """Building a mixture: generate each source, pool, filter, sample, split, write.
 
-Each step is a plain function over Arrow tables that returns its report; `build_into`
-composes them and writes the mixture's files into a folder (the caller makes that folder
-temporary and renames it into place). Prefect tasks in `flows/build.py` wrap the same steps.
+Each step is a plain function over Arrow tables that returns its report. `build` is the one
+sequence (generate -> identical -> filters -> sample -> assemble -> write): it calls every
+stage through a stage runner, `call_directly` in plain Python; the Prefect flow in
+`flows/build.py` passes a runner that makes each call a task (cached, retried, sharded).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -24,18 +26,17 @@ from instances import (
     StageResult,
     empty_table,
     validate,
-    write_parquet_atomic,
 )
 from instances.context import StageContext
-from instances.io import write_text_atomic
+from instances.io import atomic_directory
 from instances.rejected import split_rows
 from mixtures import manifest as lock
+from mixtures.folder import REJECTED, SHARD_ROWS, MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec
 from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
 from mixtures.select import SelectionError, no_match_message, select_rows
 
 IDENTICAL = "identical_instance"
-SHARD_ROWS = 100_000
 
 
 @dataclass
@@ -147,23 +148,19 @@ def to_prompt_completion(table: pa.Table) -> pa.Table:
 def shard_names(split: str, rows: int) -> list[str]:
     """File names of a split's Parquet shards, Hub style: data/train-00000-of-00002.parquet."""
     count = max(1, -(-rows // SHARD_ROWS))
-    return [f"data/{split}-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
+    return [MixtureFolder.shard_name(split, i, count) for i in range(count)]
 
 
 def write_outputs(out_dir: Path, result: BuildResult, output_format: str) -> list[str]:
     """Write splits, rejected rows and the funnel into `out_dir`; return the data file names."""
+    folder = MixtureFolder(Path(out_dir))
     written = []
     for split, table in result.splits.items():
         if output_format == "prompt_completion":
             table = to_prompt_completion(table)
-        for i, name in enumerate(shard_names(split, table.num_rows)):
-            write_parquet_atomic(table.slice(i * SHARD_ROWS, SHARD_ROWS), out_dir / name)
-            written.append(name)
-    write_parquet_atomic(result.rejected, out_dir / "rejected.parquet")
-    funnel = [report.model_dump(mode="json") for report in result.funnel]
-    write_text_atomic(
-        json.dumps(funnel, indent=2, ensure_ascii=False) + "\n", out_dir / "funnel.json"
-    )
+        written += folder.write_split(split, table)
+    folder.write_rejected(result.rejected)
+    folder.write_funnel([report.model_dump(mode="json") for report in result.funnel])
     return written
 
 
@@ -201,21 +198,95 @@ def assemble(
     return BuildResult(splits, rejected, funnel, manifest, licenses)
 
 
-def run_stages(recipe: Recipe, ctx: StageContext) -> BuildResult:
+class StageRunner(Protocol):
+    """How `build` calls a stage: `runner(stage, function, *args)` returns `function(*args)`.
+
+    `stage` is one of generate, identical, filter, sample, assemble, write; a runner may run
+    the call elsewhere (a Prefect task, per shard, cached) as long as it returns the same value.
+    """
+
+    def __call__(self, stage: str, function: Callable[..., Any], *args: Any) -> Any: ...
+
+
+def call_directly(stage: str, function: Callable[..., Any], *args: Any) -> Any:
+    """The plain-Python stage runner: call the stage function here and now."""
+    return function(*args)
+
+
+def generate_sources(specs: list[SourceSpec], ctx: StageContext) -> list[StageResult]:
+    """Generate every recipe source, in recipe order."""
+    return [generate_source(spec, ctx) for spec in specs]
+
+
+def pool_and_drop_identical(generated: list[StageResult]) -> StageResult:
+    """Pool the generated sources and drop rows with the same id."""
+    return drop_identical(pa.concat_tables([g.kept for g in generated]))
+
+
+def run_stages(recipe: Recipe, ctx: StageContext, run: StageRunner = call_directly) -> BuildResult:
     """Generate, pool, filter, sample and split `recipe`: everything but writing files."""
-    generated = [generate_source(spec, ctx) for spec in recipe.sources]
-    identical = drop_identical(pa.concat_tables([g.kept for g in generated]))
-    kept, filtered = apply_filters(identical.kept, recipe.filters, ctx)
-    sampled, sample_reports = sample_recipe(kept, recipe)
-    return assemble(recipe, ctx, [*generated, identical, *filtered], sampled, sample_reports)
+    generated = run("generate", generate_sources, recipe.sources, ctx)
+    identical = run("identical", pool_and_drop_identical, generated)
+    kept, filtered = identical.kept, []
+    for config in recipe.filters:
+        filtered.append(run("filter", apply_filter, kept, config, ctx))
+        kept = filtered[-1].kept
+    sampled, sample_reports = run("sample", sample_recipe, kept, recipe)
+    stage_results = [*generated, identical, *filtered]
+    return run("assemble", assemble, recipe, ctx, stage_results, sampled, sample_reports)
 
 
 def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
     """Write a finished build into `out_dir`, the manifest last (with the outputs' sha256)."""
     written = write_outputs(out_dir, result, output_format)
-    result.manifest["outputs"] = lock.output_hashes(out_dir, [*written, "rejected.parquet"])
-    manifest_text = json.dumps(result.manifest, indent=2, sort_keys=True) + "\n"
-    write_text_atomic(manifest_text, out_dir / "manifest.json")
+    result.manifest["outputs"] = lock.output_hashes(out_dir, [*written, REJECTED])
+    MixtureFolder(Path(out_dir)).write_manifest(result.manifest)
+
+
+CardWriter = Callable[[Path, str, list[str]], Any]
+"""Renders the card into a folder: (folder, recipe YAML, declared licenses), e.g.
+`data_cards.card.write_card` (mixtures do not import data_cards: the flow passes it)."""
+
+
+def write_mixture(
+    final_dir: Path,
+    result: BuildResult,
+    recipe: Recipe,
+    recipe_yaml: str | None = None,
+    card: CardWriter | None = None,
+) -> MixtureFolder:
+    """Write the build into a temporary folder (the card too, when `card` is given), then
+    rename it to `final_dir`: an interrupted write leaves nothing half-written."""
+    with atomic_directory(final_dir) as tmp:
+        write_build(tmp, result, recipe.output_format)
+        if card is not None:
+            text = recipe_yaml or yaml_of(recipe)
+            card(tmp, text, result.licenses)
+    return MixtureFolder(Path(final_dir))
+
+
+def yaml_of(recipe: Recipe) -> str:
+    """The recipe as YAML (what the card shows when no recipe file text is at hand)."""
+    import yaml
+
+    data = recipe.model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def build(
+    recipe: Recipe,
+    ctx: StageContext,
+    final_dir: Path,
+    *,
+    recipe_yaml: str | None = None,
+    card: CardWriter | None = None,
+    run: StageRunner = call_directly,
+) -> BuildResult:
+    """The one build sequence: run every stage of `recipe` through `run`, then write the
+    mixture (data/, rejected.parquet, funnel.json, manifest.json, the card) to `final_dir`."""
+    result = run_stages(recipe, ctx, run)
+    run("write", write_mixture, Path(final_dir), result, recipe, recipe_yaml, card)
+    return result
 
 
 def build_into(recipe: Recipe, ctx: StageContext, out_dir: Path) -> BuildResult:

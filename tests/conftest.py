@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from mirror_path import MIRROR
 
-# Prefect reads its settings at import: isolate it before anything imports prefect.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="instructmix-prefect-"))
+# Prefect reads its settings at import: isolate it before anything imports prefect (never the
+# project's .prefect/, whose server the session's end would otherwise stop).
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="instructmix-prefect-")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 
 
@@ -21,6 +22,16 @@ def mirror() -> Path:
     if not path.is_dir():
         pytest.skip(f"no public-data mirror at {path}; set INSTRUCTMIX_MIRROR")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_local_prefect_server():
+    """CLI runs in the tests start the local Prefect server under the session's PREFECT_HOME
+    (flows/server.py); stop it when the session ends, so that none is left running."""
+    yield
+    from flows.server import stop_server
+
+    stop_server(Path(os.environ["PREFECT_HOME"]))
 
 
 @pytest.fixture(scope="session")

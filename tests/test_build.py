@@ -11,7 +11,6 @@ import datasets
 import pytest
 import yaml
 
-from instances.context import StageContext
 from mixtures.recipe import parse_recipe
 
 SMALL = {
@@ -35,14 +34,28 @@ SMALL = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, mirror, prefect_harness):
-    from flows.build import build_mixture
+    from flows.build import build_flow
 
     out = tmp_path_factory.mktemp("mixtures")
-    recipe = parse_recipe(SMALL)
-    ctx = StageContext(mirror=mirror, seed=recipe.seed)
-    first = build_mixture(recipe, yaml.safe_dump(SMALL), ctx, out / "a")
-    build_mixture(recipe, yaml.safe_dump(SMALL), ctx, out / "b")
-    return first, out / "a" / "small", out / "b" / "small"
+    path = out / "small.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    first = build_flow(str(path), mirror=str(mirror), output_dir=str(out / "a"), result_cache=None)
+    build_flow(str(path), mirror=str(mirror), output_dir=str(out / "b"), result_cache=None)
+    return first.build, out / "a" / "small", out / "b" / "small"
+
+
+def test_python_api_builds_the_same_bytes_without_prefect(built, mirror, tmp_path):
+    from data_cards.card import write_card
+    from mixtures import MixtureFolder, build_mixture
+
+    _, folder, _ = built
+    made = build_mixture(parse_recipe(SMALL), tmp_path, mirror=mirror, card=write_card)
+    assert made == MixtureFolder(tmp_path / "small")
+    for path in MixtureFolder(folder).shard_files():
+        assert (made.path / "data" / path.name).read_bytes() == path.read_bytes()
+    splits = made.to_dataset_dict()
+    assert {name: len(rows) for name, rows in splits.items()} == made.manifest()["splits"]
+    assert made.card_path.is_file()
 
 
 def test_folder_is_laid_out_as_the_design_says(built):

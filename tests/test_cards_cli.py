@@ -7,10 +7,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from data_cards.card import CardError, write_card
+from data_cards.card import write_card
 from data_cards.inspect import InspectError
 from flows.cli import app
 from instances import make_instance, make_table, write_parquet_atomic
+from mixtures.folder import MixtureNotBuilt
 
 
 @pytest.fixture
@@ -43,14 +44,14 @@ def _run(*args):
 
 
 def test_card_prints_metadata_and_body(out):
-    result = _run("card", "tiny", "--out", str(out))
+    result = _run("card", "tiny", "--output-dir", str(out))
     assert result.exit_code == 0, result.output
     assert "license: apache-2.0" in result.output
     assert "Composition" in result.output and "Filter funnel" in result.output
 
 
 def test_card_html_writes_a_page_beside_the_card(out):
-    result = _run("card", "tiny", "--out", str(out), "--html")
+    result = _run("card", "tiny", "--output-dir", str(out), "--html")
     assert result.exit_code == 0, result.output
     page = (out / "tiny" / "card.html").read_text()
     assert '<img src="plots/sources.png"' in page
@@ -58,19 +59,20 @@ def test_card_html_writes_a_page_beside_the_card(out):
 
 def test_card_refresh_rerenders_from_the_locked_recipe(out):
     (out / "tiny" / "README.md").unlink()
-    result = _run("card", "tiny", "--out", str(out), "--refresh")
+    result = _run("card", "tiny", "--output-dir", str(out), "--refresh")
     assert result.exit_code == 0, result.output
     assert "name: tiny" in (out / "tiny" / "README.md").read_text()
 
 
 def test_card_of_an_unbuilt_mixture_is_a_clear_error(out):
-    result = _run("card", "nothing", "--out", str(out))
-    assert isinstance(result.exception, CardError)
+    result = _run("card", "nothing", "--output-dir", str(out))
+    assert isinstance(result.exception, MixtureNotBuilt)
     assert "run `instructmix build nothing` first" in str(result.exception)
 
 
 def test_inspect_filters_by_source_pages_and_shows_meta(out):
-    args = ["inspect", "tiny", "--out", str(out), "--source", "alpha", "--meta", "--limit", "2"]
+    args = ["inspect", "tiny", "--output-dir", str(out), "--source", "alpha", "--meta"]
+    args += ["--limit", "2"]
     result = _run(*args)
     assert result.exit_code == 0, result.output
     assert "3 kept rows match" in result.output and "showing 2 from row 1" in result.output
@@ -81,7 +83,7 @@ def test_inspect_filters_by_source_pages_and_shows_meta(out):
 
 
 def test_inspect_cuts_long_turns_unless_full(out):
-    args = ["inspect", "tiny", "--out", str(out), "--source", "beta", "--contains", "item 6"]
+    args = ["inspect", "tiny", "--output-dir", str(out), "--source", "beta", "--contains", "item 6"]
     cut = _run(*args, "--width", "100")
     assert cut.exit_code == 0, cut.output
     assert "1 kept rows match" in cut.output and cut.output.count("word") < 30
@@ -89,26 +91,26 @@ def test_inspect_cuts_long_turns_unless_full(out):
 
 
 def test_inspect_counts_by_task(out):
-    result = _run("inspect", "tiny", "--out", str(out), "--by", "task")
+    result = _run("inspect", "tiny", "--output-dir", str(out), "--by", "task")
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "task" in line and "%" in line]
     assert len(lines) == 3
 
 
 def test_inspect_unknown_category_names_the_known_ones(out):
-    result = _run("inspect", "tiny", "--out", str(out), "--category", "nope")
+    result = _run("inspect", "tiny", "--output-dir", str(out), "--category", "nope")
     assert isinstance(result.exception, InspectError)
     assert "known: cat" in str(result.exception)
 
 
 def test_inspect_kept_only_options_are_refused_with_rejected(out):
-    result = _run("inspect", "tiny", "--out", str(out), "--rejected", "--split", "train")
+    result = _run("inspect", "tiny", "--output-dir", str(out), "--rejected", "--split", "train")
     assert "apply to kept rows" in str(result.exception)
 
 
 def test_card_export_copies_the_card_and_plots_only(out, tmp_path):
     dest = tmp_path / "examples" / "tiny"
-    result = _run("card", "tiny", "--out", str(out), "--export", str(dest))
+    result = _run("card", "tiny", "--output-dir", str(out), "--export", str(dest))
     assert result.exit_code == 0, result.output
     names = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
     assert names[0] == "README.md" and names[1:] == sorted(

@@ -101,7 +101,7 @@ def test_inspect_shows_a_duplicate_beside_the_row_it_duplicates(built):
 def test_inspect_cli_filters_by_reason_prefix_and_source(built):
     _, folder = built
     runner = CliRunner()
-    args = ["inspect", "curated", "--out", str(folder.parent), "--rejected"]
+    args = ["inspect", "curated", "--output-dir", str(folder.parent), "--rejected"]
     result = runner.invoke(app, [*args, "--reason", "contaminated", "--limit", "1"])
     assert result.exit_code == 0, result.output
     assert "contaminated:" in result.output
@@ -112,7 +112,7 @@ def test_inspect_cli_filters_by_reason_prefix_and_source(built):
 def test_inspect_kept_rows_and_a_clear_error_for_reason_without_rejected(built):
     _, folder = built
     runner = CliRunner()
-    args = ["inspect", "curated", "--out", str(folder.parent)]
+    args = ["inspect", "curated", "--output-dir", str(folder.parent)]
     result = runner.invoke(app, [*args, "--source", "lima", "--limit", "1"])
     assert result.exit_code == 0, result.output
     assert "kept rows match" in result.output and "lima / lima" in result.output

@@ -68,7 +68,7 @@ def _build_args(workspace: Path, *extra: str) -> list[str]:
         str(workspace / "tiny.yaml"),
         "--mirror",
         str(workspace / "mirror"),
-        "--out",
+        "--output-dir",
         str(workspace / "out"),
         *extra,
     ]

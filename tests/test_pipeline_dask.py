@@ -1,8 +1,7 @@
-"""Scale-out: the pipeline on a local Dask cluster of 2 workers writes the same bytes as locally."""
+"""Scale-out: the build flow on 2 local Dask workers writes the same bytes as locally."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
@@ -31,7 +30,7 @@ class _Records(logging.Handler):
 
 
 def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_harness):
-    from flows.pipeline import pipeline
+    from flows.build import build_flow
     from flows.runners import task_runner
     from instances.context import StageContext
     from mixtures.build import build_into
@@ -40,15 +39,15 @@ def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     data = mini_recipe("scaled")
     recipe = write_recipe(tmp_path, data)
-    options = {"mirror": str(mini), "cache": False, "shard_rows": 40}
+    options = {"mirror": str(mini), "result_cache": None, "shard_rows": 40}
 
-    local = pipeline(str(recipe), artifacts=str(tmp_path / "local"), **options)
+    local = build_flow(str(recipe), output_dir=str(tmp_path / "local"), **options)
     records = _Records()
     dask_logger = logging.getLogger("prefect.task_runner.dask")
     dask_logger.addHandler(records)
     try:
-        state = pipeline.with_options(task_runner=task_runner(dask_workers=2))(
-            str(recipe), artifacts=str(tmp_path / "dask"), return_state=True, **options
+        state = build_flow.with_options(task_runner=task_runner(dask_workers=2))(
+            str(recipe), output_dir=str(tmp_path / "dask"), return_state=True, **options
         )
     finally:
         dask_logger.removeHandler(records)
@@ -60,15 +59,14 @@ def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_
     names = _task_names(state.state_details.flow_run_id)
     assert sum(name.startswith("length-shard-") for name in names) == len(range(0, pooled, 40)) > 2
 
-    local_files, dask_files = parquet_files(local.folder), parquet_files(on_dask.folder)
+    local_files, dask_files = parquet_files(local.folder.path), parquet_files(on_dask.folder.path)
     assert sorted(local_files) == [
         "data/train-00000-of-00001.parquet",
         "data/validation-00000-of-00001.parquet",
         "rejected.parquet",
     ]
     assert local_files == dask_files
-    manifest = json.loads((local.folder / "manifest.json").read_text())
-    assert manifest == json.loads((on_dask.folder / "manifest.json").read_text())
+    assert local.folder.manifest() == on_dask.folder.manifest()
 
     # Sharding does not change the result: the plain, unsharded stages write the same bytes.
     parsed = parse_recipe(data)

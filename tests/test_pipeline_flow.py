@@ -1,4 +1,4 @@
-"""The end-to-end pipeline flow: caching by spec + input sha256 + code, artifacts, concurrency."""
+"""The build flow: caching by spec + input sha256 + code, artifacts, concurrency."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ def _task_states(flow_run_id) -> dict[str, str]:
 
 
 def _run(recipe_path, mirror, out, cache_dir, **options):
-    from flows.pipeline import pipeline
+    from flows.build import build_flow
 
-    state = pipeline(
+    state = build_flow(
         str(recipe_path),
         mirror=str(mirror),
-        artifacts=str(out),
-        cache_dir=str(cache_dir),
+        output_dir=str(out),
+        result_cache=str(cache_dir),
         return_state=True,
         **options,
     )
@@ -64,7 +64,7 @@ def test_unchanged_sources_are_not_rebuilt(runs):
     (first, _, _), (second, _, states), _ = runs
     assert states["generate-code_alpaca"] == "Cached"
     assert states["generate-lima"] == "Cached"
-    assert parquet_files(first.folder) == parquet_files(second.folder)
+    assert parquet_files(first.folder.path) == parquet_files(second.folder.path)
 
 
 @pytest.mark.slow
@@ -102,7 +102,7 @@ def test_run_publishes_funnel_composition_and_card_artifacts(runs):
         row["source"]: row["rows"] for row in json.loads(by_key["mini-composition"].data)
     }
     assert composition == {"code_alpaca": 60, "lima": 20}
-    assert by_key["mini-card"].data == (result.folder / "README.md").read_text()
+    assert by_key["mini-card"].data == result.folder.card_path.read_text()
 
 
 def test_llm_limit_holds_across_tasks(prefect_harness):
@@ -138,16 +138,3 @@ def test_llm_limit_holds_across_tasks(prefect_harness):
 
     assert not overlap("llm-test-one")
     assert overlap("llm-test-missing")
-
-
-def test_missing_optional_flow_is_skipped_with_a_message(prefect_harness, caplog):
-    from prefect import flow
-
-    from flows.pipeline import _optional_flow
-
-    @flow
-    def probe():
-        return _optional_flow("flows.no_such_area", "nothing", "publish")
-
-    assert probe() is None
-    assert "publish skipped: flows.no_such_area:nothing is not available" in caplog.text

@@ -1,19 +1,17 @@
-"""The pipeline's optional publish step: the publish subflow pushes the fresh build to a Hub."""
+"""The build flow's optional publish step: the publish subflow pushes the fresh build to a Hub."""
 
 from __future__ import annotations
 
+import hub_loopback
 import pytest
 from pipeline_support import make_mini_mirror, mini_recipe, write_recipe
-
-pytest.importorskip("flows.publish", reason="the publish flow (issue 8) is absent")
-hub_loopback = pytest.importorskip("hub_loopback", reason="the loopback Hub test helper is absent")
 
 
 @pytest.mark.slow
 def test_pipeline_builds_then_publishes(tmp_path, mirror, monkeypatch, prefect_harness):
     from huggingface_hub import constants
 
-    from flows.pipeline import pipeline
+    from flows.build import build_flow
 
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)  # the fake Hub speaks LFS only
     monkeypatch.setattr(constants, "HF_HOME", str(tmp_path / "hf-home"))
@@ -22,15 +20,15 @@ def test_pipeline_builds_then_publishes(tmp_path, mirror, monkeypatch, prefect_h
     with hub_loopback.FakeHub() as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         monkeypatch.setenv("HF_TOKEN", "hf_loopbackPipelineToken")
-        result = pipeline(
+        result = build_flow(
             str(recipe),
             mirror=str(mini),
-            artifacts=str(tmp_path / "artifacts"),
-            cache_dir=str(tmp_path / "cache"),
+            output_dir=str(tmp_path / "artifacts" / "mixtures"),
+            result_cache=str(tmp_path / "cache"),
             publish_repo="org/pushed",
         )
         received = hub.state.files("org/pushed")
     assert result.steps["publish"] == "published to org/pushed"
-    assert received["README.md"] == (result.folder / "README.md").read_bytes()
+    assert received["README.md"] == result.folder.card_path.read_bytes()
     train_file = "data/train-00000-of-00001.parquet"
-    assert received[train_file] == (result.folder / train_file).read_bytes()
+    assert received[train_file] == (result.folder.path / train_file).read_bytes()

@@ -88,8 +88,8 @@ def test_serve_runs_a_scheduled_pipeline_on_a_real_server(tmp_path, mirror):
     parameters = {
         "recipe": str(recipe),
         "mirror": str(mini),
-        "artifacts": str(tmp_path / "artifacts"),
-        "cache_dir": str(tmp_path / "cache"),
+        "output_dir": str(tmp_path / "artifacts" / "mixtures"),
+        "result_cache": str(tmp_path / "cache"),
     }
     schedules.write_text(
         yaml.safe_dump(
@@ -98,7 +98,7 @@ def test_serve_runs_a_scheduled_pipeline_on_a_real_server(tmp_path, mirror):
                 "deployments": [
                     {
                         "name": "served-every-10s",
-                        "flow": "pipeline",
+                        "flow": "build",
                         "interval_seconds": 10,
                         "parameters": parameters,
                     }

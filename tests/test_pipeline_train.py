@@ -1,16 +1,14 @@
-"""The pipeline's optional last step: train on the mixture it just built (the train subflow)."""
+"""The build flow's optional last step: train on the mixture it just built (the train subflow)."""
 
 from __future__ import annotations
 
 import pytest
 from pipeline_support import make_mini_mirror, mini_recipe, write_recipe
 
-pytest.importorskip("flows.train", reason="the train flow (issue 9) is not installed")
-
 
 @pytest.mark.slow
 def test_pipeline_builds_then_trains_a_tiny_model(tmp_path, mirror, prefect_harness):
-    from flows.pipeline import pipeline
+    from flows.build import build_flow
 
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     data = mini_recipe("trained")
@@ -22,11 +20,11 @@ def test_pipeline_builds_then_trains_a_tiny_model(tmp_path, mirror, prefect_harn
         "logging_steps": 1,
     }
     recipe = write_recipe(tmp_path, data)
-    result = pipeline(
+    result = build_flow(
         str(recipe),
         mirror=str(mini),
-        artifacts=str(tmp_path / "artifacts"),
-        cache_dir=str(tmp_path / "cache"),
+        output_dir=str(tmp_path / "artifacts" / "mixtures"),
+        result_cache=str(tmp_path / "cache"),
         train=True,
     )
     assert result.steps["train"].startswith("trained:"), result.steps
@@ -35,11 +33,11 @@ def test_pipeline_builds_then_trains_a_tiny_model(tmp_path, mirror, prefect_harn
 
 
 def test_train_without_a_train_section_fails_before_building(tmp_path, mirror, prefect_harness):
-    from flows.pipeline import pipeline
+    from flows.build import build_flow
     from instances import InstructmixError
 
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     recipe = write_recipe(tmp_path, mini_recipe("untrainable"))
     with pytest.raises(InstructmixError, match="has no train: section"):
-        pipeline(str(recipe), mirror=str(mini), artifacts=str(tmp_path / "out"), train=True)
+        build_flow(str(recipe), mirror=str(mini), output_dir=str(tmp_path / "out"), train=True)
     assert not (tmp_path / "out").exists()

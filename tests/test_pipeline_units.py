@@ -118,7 +118,7 @@ def test_shipped_schedules_file_validates():
     ],
 )
 def test_bad_schedules_name_the_field(tmp_path, entry, fragment):
-    data = {"deployments": [{"name": "x", "flow": "pipeline", **entry}]}
+    data = {"deployments": [{"name": "x", "flow": "build", **entry}]}
     with pytest.raises(schedules.SchedulesError, match=fragment) as error:
         schedules.load_schedules(_write(tmp_path, data))
     assert "schedules.yaml" in str(error.value)
@@ -131,7 +131,7 @@ def test_unknown_recipe_or_parameter_fails_at_serve_time(tmp_path):
     ]:
         data = {
             "deployments": [
-                {"name": "x", "flow": "pipeline", "cron": "0 2 * * *", "parameters": parameters}
+                {"name": "x", "flow": "build", "cron": "0 2 * * *", "parameters": parameters}
             ]
         }
         loaded = schedules.load_schedules(_write(tmp_path, data))
@@ -139,23 +139,19 @@ def test_unknown_recipe_or_parameter_fails_at_serve_time(tmp_path):
             schedules.build_deployments(loaded)
 
 
-def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monkeypatch):
-    monkeypatch.setitem(schedules.FLOWS, "self_instruct", "flows.no_such:flow")
-    monkeypatch.setitem(schedules.REQUIRES, "grow_self_instruct", "flows.no_such")
+def test_deployments_carry_their_schedule_and_disabled_ones_are_skipped(tmp_path):
     data = {
         "deployments": [
             {
                 "name": "demo-nightly",
-                "flow": "pipeline",
+                "flow": "build",
                 "cron": "0 2 * * *",
                 "timezone": "Europe/Paris",
                 "parameters": {"recipe": "demo"},
             },
-            {"name": "grow", "flow": "self_instruct", "interval_seconds": 3600},
-            {"name": "batch", "flow": "grow_self_instruct", "interval_seconds": 3600},
             {
                 "name": "off",
-                "flow": "pipeline",
+                "flow": "build",
                 "interval_seconds": 60,
                 "enabled": False,
                 "parameters": {"recipe": "demo"},
@@ -167,14 +163,14 @@ def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monke
     assert [d.name for d in deployments] == ["demo-nightly"]
     schedule = deployments[0].schedules[0].schedule
     assert (schedule.cron, schedule.timezone) == ("0 2 * * *", "Europe/Paris")
-    assert deployments[0].entrypoint == "flows.pipeline.pipeline"
+    assert deployments[0].entrypoint == "flows.build.build_flow"
     assert deployments[0].parameters == {"recipe": "demo"}
-    assert skipped == [
-        "grow: flow flows.no_such:flow is not installed",
-        "batch: flow flows.grow:grow_self_instruct needs flows.no_such,"
-        " which is not installed",
-        "off: disabled",
-    ]
+    assert skipped == ["off: disabled"]
+
+
+def test_every_schedulable_flow_imports():
+    for kind in schedules.FLOWS:
+        assert callable(schedules.load_flow(kind)), kind
 
 
 def test_shard_reports_add_counts_and_keep_examples():
@@ -217,9 +213,7 @@ def _cli(args, cwd):
 
 
 def test_cli_errors_are_one_line_before_any_run(tmp_path, mirror):
-    both = _cli(
-        ["pipeline", "demo", "--dask-address", "tcp://h:1", "--dask-workers", "2"], tmp_path
-    )
+    both = _cli(["build", "demo", "--dask-address", "tcp://h:1", "--dask-workers", "2"], tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         yaml.safe_dump({"deployments": [{"name": "x", "flow": "pipelin", "cron": "0 2 * * *"}]})

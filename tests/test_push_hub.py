@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from data_cards.card import write_card
 from data_cards.hub import PushError, push_folder, upload_plan
 from flows.cli import app
+from flows.server import stop_server
 from instances import make_instance, make_table, write_parquet_atomic
 
 TOKEN = "hf_loopbackTestToken_6f1d2c"
@@ -143,7 +144,7 @@ def test_bad_repo_id_and_unbuilt_folder_are_clear_errors(folder, tmp_path):
 
 def test_cli_dry_run_lists_exactly_the_files_and_sizes(folder):
     result = CliRunner().invoke(
-        app, ["push", "tiny", "--repo", "x/y", "--dry-run", "--out", str(folder.parent)]
+        app, ["push", "tiny", "--repo", "x/y", "--dry-run", "--output-dir", str(folder.parent)]
     )
     assert result.exit_code == 0, result.output
     for item in upload_plan(folder):
@@ -171,14 +172,17 @@ def test_cli_push_runs_the_publish_flow_and_stores_no_token(folder, tmp_path):
     env.pop("PREFECT_API_URL", None)
     with FakeHub() as hub:
         env["HF_ENDPOINT"] = hub.url
-        args = ["push", "tiny", "--repo", "org/tiny", "--out", str(folder.parent)]
-        proc = subprocess.run(
-            [sys.executable, "-m", "flows.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        args = ["push", "tiny", "--repo", "org/tiny", "--output-dir", str(folder.parent)]
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "flows.cli", *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        finally:  # the command started the local Prefect server under prefect_home
+            stop_server(prefect_home)
         state = hub.state
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "pushed 10 files to org/tiny@main" in proc.stdout

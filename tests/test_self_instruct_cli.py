@@ -13,7 +13,7 @@ from instances import InstructmixError, read_instances
 
 def test_cli_runs_the_flow_and_prints_the_funnel(prefect_harness, mirror, tmp_path):
     out = tmp_path / "run"
-    args = ["self-instruct", "--n", "6", "--model", "scripted", "--out", str(out)]
+    args = ["self-instruct", "--n", "6", "--model", "scripted", "--output-dir", str(out)]
     args += ["--cache", str(tmp_path / "c.sqlite"), "--mirror", str(mirror), "--no-progress"]
     with ScriptedLLM(synthetic_reply) as server:
         result = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
@@ -30,7 +30,7 @@ def test_cli_runs_the_flow_and_prints_the_funnel(prefect_harness, mirror, tmp_pa
 def test_cli_needs_a_model_with_a_base_url(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_MODEL", raising=False)
     result = CliRunner().invoke(
-        app, ["self-instruct", "--base-url", "http://127.0.0.1:9/v1", "--out", str(tmp_path)]
+        app, ["self-instruct", "--base-url", "http://127.0.0.1:9/v1", "--output-dir", str(tmp_path)]
     )
     assert isinstance(result.exception, InstructmixError)
     assert "--model (or OPENAI_MODEL) is required" in str(result.exception)

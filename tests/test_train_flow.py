@@ -57,7 +57,7 @@ def recipe(tmp_path: Path) -> Path:
 def test_cli_preflight_prints_the_report(recipe: Path) -> None:
     artifacts = recipe.parent / "artifacts"
     result = CliRunner().invoke(
-        app, ["train", str(recipe), "--preflight", "--artifacts", str(artifacts)]
+        app, ["train", str(recipe), "--preflight", "--output-dir", str(artifacts / "mixtures")]
     )
     assert result.exit_code == 0, result.output
     assert "rows: 12" in result.output and "verdict: ready" in result.output
@@ -68,7 +68,7 @@ def test_cli_says_to_build_first(
     recipe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["train", str(recipe), "--artifacts", str(tmp_path / "empty")])
+        main(["train", str(recipe), "--output-dir", str(tmp_path / "empty")])
     assert exit_info.value.code == 1
     assert "instructmix build" in capsys.readouterr().err
 
@@ -77,7 +77,7 @@ def test_train_flow_trains_and_saves(recipe: Path, tmp_path: Path, prefect_harne
     from flows.train import train
 
     artifacts = recipe.parent / "artifacts"
-    result = train(str(recipe), artifacts=artifacts, cache_dir=tmp_path / "cache")
+    result = train(str(recipe), output_dir=artifacts / "mixtures", model_cache=tmp_path / "cache")
     assert result.steps == 3
     out = artifacts / "models" / "flowmix"
     assert (out / "model.safetensors").is_file() and (out / "metrics.json").is_file()

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from instances import InstructmixError
+from mixtures.folder import MixtureFolder
 
 Format = Literal["messages", "prompt_completion"]
 SPLITS = ("train", "validation")
@@ -52,7 +53,7 @@ class TrainData:
 
 def split_files(mixture_dir: Path, split: str) -> list[Path]:
     """The Parquet files of `split` in a mixture folder (data/<split>-*.parquet), sorted."""
-    return sorted((Path(mixture_dir) / "data").glob(f"{split}-*.parquet"))
+    return MixtureFolder(Path(mixture_dir)).shard_files(split)
 
 
 def _check_turns(turns: Any, where: str) -> None:

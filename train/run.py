@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from instances import InstructmixError, atomic_directory
 from instances.io import write_text_atomic
+from mixtures.folder import MixtureFolder
 from train.card import model_card
 from train.config import cuda_available, resolve_bf16, to_sft_config
 from train.data import TrainData, load_mixture
@@ -50,7 +51,7 @@ class TrainResult(BaseModel):
 
 def read_manifest(mixture_dir: Path) -> dict[str, Any]:
     """The mixture's manifest.json as a dict ({} when the folder has none)."""
-    path = Path(mixture_dir) / "manifest.json"
+    path = MixtureFolder(Path(mixture_dir)).manifest_path
     if not path.is_file():
         return {}
     try:

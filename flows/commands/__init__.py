@@ -1,1 +1,1 @@
-"""CLI command groups: each module exposes `register(app)` and keeps its commands thin."""
+"""CLI commands: module-level Typer command functions that parse options and call plain logic."""

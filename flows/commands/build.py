@@ -1,4 +1,7 @@
-"""`instructmix build NAME [--check] [--limit N]`: build a recipe into artifacts/mixtures/NAME."""
+"""`instructmix build NAME`: the build flow, with --check, --limit, --publish-repo, --train.
+
+The command parses options; `run_build` and `check_build` hold the logic.
+"""
 
 from __future__ import annotations
 
@@ -6,81 +9,128 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
-import yaml
 
-from flows.quiet import quiet_user_errors
+from flows.options import (
+    DEFAULT_OUTPUT_DIR,
+    DaskAddress,
+    DaskWorkers,
+    Mirror,
+    ModelCache,
+    OutputDir,
+    RecipeName,
+    ResultCache,
+)
 from flows.settings import resolve_mirror
 from flows.summary import print_summary
 from instances.context import StageContext
 from mixtures.build import check_inputs, recipe_inputs
-from mixtures.manifest import (
-    ManifestMismatch,
-    check_message,
-    input_hashes,
-    precheck,
-)
-from mixtures.recipe import load_recipe, recipe_path
+from mixtures.folder import MixtureFolder
+from mixtures.manifest import ManifestMismatch, check_message, input_hashes, precheck
+from mixtures.recipe import Recipe, load_recipe
 from mixtures.scale import scale_recipe
 
-MIRROR_HELP = "local mirror of the public data (default: $INSTRUCTMIX_MIRROR; none: the Hub)"
+
+def build(
+    ctx: typer.Context,
+    name: RecipeName,
+    mirror: Mirror = None,
+    output_dir: OutputDir = DEFAULT_OUTPUT_DIR,
+    check: Annotated[
+        bool, typer.Option("--check", help="rebuild and verify against the built manifest.json")
+    ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="cap every source at LIMIT rows (a quick build, NAME-limitLIMIT)"),
+    ] = None,
+    result_cache: ResultCache = Path(".cache"),
+    cache: Annotated[
+        bool, typer.Option(help="reuse sources whose spec, input files and code are unchanged")
+    ] = True,
+    shard_rows: Annotated[int, typer.Option(min=1, help="rows per shard of row-wise filters")] = (
+        50_000
+    ),
+    dask_address: DaskAddress = None,
+    dask_workers: DaskWorkers = None,
+    publish_repo: Annotated[
+        str | None, typer.Option(help="then push the mixture to this Hub dataset repo")
+    ] = None,
+    train: Annotated[bool, typer.Option("--train", help="then train on the mixture")] = False,
+    model_cache: ModelCache = None,
+) -> None:
+    """Build recipe NAME into OUTPUT_DIR/NAME: Parquet splits, card, funnel, rejected rows, lock
+    (one Prefect flow run; then publish and train when asked)."""
+    started = time.perf_counter()
+    recipe = load_recipe(name)  # validated before any work
+    if limit is not None:
+        recipe = scale_recipe(recipe, limit)
+    run_ctx = StageContext(mirror=resolve_mirror(mirror), seed=recipe.seed)
+    check_inputs(recipe, run_ctx)
+    options = {
+        "recipe": name,
+        "mirror": mirror,
+        "result_cache": str(result_cache) if cache else None,
+        "shard_rows": shard_rows,
+        "limit": limit,
+    }
+    runner = (dask_address, dask_workers)
+    if check:
+        check_build(ctx, recipe, run_ctx, output_dir, options, runner, started)
+        return
+    options.update(publish_repo=publish_repo, train=train, output_dir=str(output_dir))
+    options["model_cache"] = str(model_cache) if model_cache else None
+    result = run_flow(ctx, options, runner)
+    splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.build.splits.items())
+    print_summary(result.build.funnel, f"{recipe.name}: {splits}", time.perf_counter() - started)
+    for step, outcome in result.steps.items():
+        typer.echo(f"{step}: {outcome}")
+    typer.echo(f"built {output_dir / recipe.name}")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the build command to `app`."""
+def run_flow(ctx: typer.Context, options: dict, runner: tuple[str | None, int | None]):
+    """Run the build flow with `options` against the local Prefect server (or PREFECT_API_URL)."""
+    from flows.runners import task_runner
 
-    @app.command()
-    def build(
-        ctx: typer.Context,
-        name: str = typer.Argument(..., help="recipe name (mixtures/recipes/NAME.yaml) or a path"),
-        mirror: str | None = typer.Option(None, help=MIRROR_HELP),
-        out: Path = typer.Option(Path("artifacts/mixtures"), help="folder of built mixtures"),
-        check: bool = typer.Option(
-            False, "--check", help="rebuild and verify against the built manifest.json"
-        ),
-        limit: int | None = typer.Option(
-            None,
-            min=1,
-            help="cap every source at LIMIT rows (a quick small build, named NAME-limitLIMIT)",
-        ),
-    ) -> None:
-        """Build recipe NAME into OUT/NAME: Parquet splits, card, funnel, rejected rows, lock."""
-        started = time.perf_counter()
-        recipe = load_recipe(name)  # validated before any work
-        recipe_yaml = recipe_path(name).read_text(encoding="utf-8")
-        if limit is not None:
-            recipe = scale_recipe(recipe, limit)
-            recipe_yaml = yaml.safe_dump(
-                recipe.model_dump(mode="json", exclude_defaults=True), sort_keys=False
-            )
-        run_ctx = StageContext(mirror=resolve_mirror(mirror), seed=recipe.seed, show_progress=True)
-        check_inputs(recipe, run_ctx)
-        locked_path = out / recipe.name / "manifest.json"
-        if check:  # a changed recipe or input file fails before the (long) rebuild
-            if not locked_path.is_file():
-                raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
-            inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
-            early = precheck(json.loads(locked_path.read_text()), recipe, inputs)
-            if early:
-                raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
-        # Prefect is slow to import: only once the recipe and its inputs are known to be good.
-        from flows.build import build_mixture
+    selected = task_runner(*runner)
+    from flows.build import build_flow  # Prefect is slow to import: only once input is good
+    from flows.quiet import quiet_prefect
+    from flows.server import prefect_api
 
-        quiet_user_errors(ctx)
+    quiet_prefect(ctx)
+    with prefect_api():
+        return build_flow.with_options(task_runner=selected)(**options)
 
-        if check:
-            out.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(prefix=".check-", dir=out) as scratch:
-                result = build_mixture(recipe, recipe_yaml, run_ctx, Path(scratch))
-                rebuilt = json.loads((Path(scratch) / recipe.name / "manifest.json").read_text())
-            message = check_message(recipe.name, json.loads(locked_path.read_text()), rebuilt)
-            if message:
-                raise ManifestMismatch(message)
-            print_summary(result.funnel, f"{recipe.name}: check", time.perf_counter() - started)
-            typer.echo(f"check passed: rebuild of {recipe.name!r} matches {locked_path}")
-            return
-        result = build_mixture(recipe, recipe_yaml, run_ctx, out)
-        splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.splits.items())
-        print_summary(result.funnel, f"{recipe.name}: {splits}", time.perf_counter() - started)
-        typer.echo(f"built {out / recipe.name}")
+
+def check_build(
+    ctx: typer.Context,
+    recipe: Recipe,
+    run_ctx: StageContext,
+    output_dir: Path,
+    options: dict,
+    runner: tuple[str | None, int | None],
+    started: float,
+) -> None:
+    """Rebuild into a scratch folder and compare its manifest with the built one's lock.
+
+    A changed recipe or input file fails before the (long) rebuild.
+    """
+    locked_path = MixtureFolder(output_dir / recipe.name).manifest_path
+    if not locked_path.is_file():
+        raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
+    locked = json.loads(locked_path.read_text())
+    inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
+    early = precheck(locked, recipe, inputs)
+    if early:
+        raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".check-", dir=output_dir) as scratch:
+        # no result cache: a check regenerates every source
+        result = run_flow(ctx, {**options, "output_dir": scratch, "result_cache": None}, runner)
+        rebuilt = result.folder.manifest()
+    message = check_message(recipe.name, locked, rebuilt)
+    if message:
+        raise ManifestMismatch(message)
+    print_summary(result.build.funnel, f"{recipe.name}: check", time.perf_counter() - started)
+    typer.echo(f"check passed: rebuild of {recipe.name!r} matches {locked_path}")

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 import yaml
@@ -18,22 +18,16 @@ from rich.table import Table
 
 from data_cards import hub
 from data_cards.card import CardError, export_card, write_card
-from flows.quiet import quiet_user_errors
+from flows.options import DEFAULT_OUTPUT_DIR, MixtureName, OutputDir
 from generators.registry import generator_licenses
 from instances import InstructmixError
+from mixtures.folder import MixtureFolder
 from mixtures.manifest import recipe_hash
 from mixtures.recipe import RECIPES_DIR, load_recipe, parse_recipe
 
-OUT_HELP = "folder of built mixtures"
-MIXTURES = Path("artifacts/mixtures")
 
-
-def _folder(name: str, out: Path) -> Path:
-    candidate = Path(name)
-    folder = candidate if (candidate / "data").is_dir() else out / name
-    if not (folder / "data").is_dir():
-        raise CardError(f"{folder}: no built mixture here; run `instructmix build {name}` first")
-    return folder
+def _folder(name: str, output_dir: Path) -> Path:
+    return MixtureFolder.resolve(name, output_dir).require_built().path
 
 
 def card_inputs(folder: Path) -> tuple[str, list[str]]:
@@ -41,10 +35,12 @@ def card_inputs(folder: Path) -> tuple[str, list[str]]:
 
     The named recipe file when its hash matches the build's lock, else the locked recipe as YAML.
     """
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        raise CardError(f"{manifest_path}: missing; rebuild the mixture (instructmix build)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    mixture = MixtureFolder(folder)
+    if not mixture.manifest_path.is_file():
+        raise CardError(
+            f"{mixture.manifest_path}: missing; rebuild the mixture (instructmix build)"
+        )
+    manifest = mixture.manifest()
     locked = manifest.get("recipe") or {}
     text = yaml.safe_dump(locked, sort_keys=False, allow_unicode=True)
     path = RECIPES_DIR / f"{manifest.get('name', '')}.yaml"
@@ -61,76 +57,93 @@ def card_inputs(folder: Path) -> tuple[str, list[str]]:
 def _print_card(folder: Path, console: Console) -> None:
     from data_cards.html import split_front_matter
 
-    metadata, body = split_front_matter((folder / "README.md").read_text(encoding="utf-8"))
+    metadata, body = split_front_matter(MixtureFolder(folder).card_path.read_text(encoding="utf-8"))
     if metadata:
         console.print(Panel(Syntax(metadata, "yaml"), title="Hub metadata", expand=False))
     console.print(Markdown(body))
 
 
-def register(app: typer.Typer) -> None:
-    """Add the card and push commands to `app`."""
-
-    @app.command()
-    def card(
-        name: str = typer.Argument(..., help="mixture name (OUT/NAME) or a built folder"),
-        out: Path = typer.Option(MIXTURES, help=OUT_HELP),
-        html: bool = typer.Option(False, "--html", help="write NAME/card.html (with the plots)"),
-        refresh: bool = typer.Option(
-            False, "--refresh", help="re-render README.md and plots/ from the built data first"
+def card(
+    name: MixtureName,
+    output_dir: OutputDir = DEFAULT_OUTPUT_DIR,
+    html: Annotated[bool, typer.Option("--html", help="write NAME/card.html (with the plots)")] = (
+        False
+    ),
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="re-render README.md and plots/ from the built data")
+    ] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="copy README.md and plots/ into this folder (e.g. data_cards/examples/NAME)"
         ),
-        export: Path | None = typer.Option(
-            None, help="copy README.md and plots/ into this folder (e.g. data_cards/examples/NAME)"
-        ),
-    ) -> None:
-        """Print the data card of built mixture NAME (or write it as a static HTML page)."""
-        folder = _folder(name, out)
-        if refresh or not (folder / "README.md").is_file():
-            write_card(folder, *card_inputs(folder))
-            typer.echo(f"rendered {folder / 'README.md'} and {folder / 'plots'}/", err=True)
-        if export is not None:
-            copied = export_card(folder, export)
-            typer.echo(f"exported {len(copied)} files to {export}")
-            return
-        if html:
-            from data_cards.html import write_card_html
+    ] = None,
+) -> None:
+    """Print the data card of built mixture NAME (or write it as a static HTML page)."""
+    show_card(_folder(name, output_dir), html=html, refresh=refresh, export=export)
 
-            typer.echo(f"wrote {write_card_html(folder)}")
-            return
-        _print_card(folder, Console())
 
-    @app.command()
-    def push(
-        ctx: typer.Context,
-        name: str = typer.Argument(..., help="mixture name (OUT/NAME) or a built folder"),
-        repo: str = typer.Option(..., help="Hub dataset repository, org/name"),
-        private: bool = typer.Option(False, "--private", help="create the repository private"),
-        revision: str | None = typer.Option(None, help="branch to commit to (default main)"),
-        dry_run: bool = typer.Option(False, "--dry-run", help="list the files; upload nothing"),
-        include_rejected: bool = typer.Option(
-            False, "--include-rejected", help="also upload rejected.parquet"
-        ),
-        out: Path = typer.Option(MIXTURES, help=OUT_HELP),
-    ) -> None:
-        """Upload built mixture NAME (card, Parquet shards, plots, lock) to a Hub dataset repo.
+def show_card(folder: Path, *, html: bool, refresh: bool, export: Path | None) -> None:
+    """Render the card when asked (or missing), then export, write HTML or print it."""
+    mixture = MixtureFolder(folder)
+    if refresh or not mixture.card_path.is_file():
+        write_card(folder, *card_inputs(folder))
+        typer.echo(f"rendered {mixture.card_path} and {mixture.plots_dir}/", err=True)
+    if export is not None:
+        copied = export_card(folder, export)
+        typer.echo(f"exported {len(copied)} files to {export}")
+        return
+    if html:
+        from data_cards.html import write_card_html
 
-        Uses HF_ENDPOINT (default https://huggingface.co) and HF_TOKEN (or your saved login);
-        the token is passed to the client only, never written anywhere.
-        """
-        hub.check_repo_id(repo)
-        folder = _folder(name, out)
-        plan = hub.upload_plan(folder, include_rejected)
-        if dry_run:
-            table = Table(title=f"dry run: would upload to datasets/{repo}", title_justify="left")
-            table.add_column("path in repo")
-            table.add_column("bytes", justify="right")
-            for item in plan:
-                table.add_row(item.path_in_repo, f"{item.size:,}")
-            table.add_row(f"{len(plan)} files", f"{sum(i.size for i in plan):,}", style="bold")
-            Console(width=120).print(table)
-            return
-        from flows.publish import publish  # Prefect is slow to import
+        typer.echo(f"wrote {write_card_html(folder)}")
+        return
+    _print_card(folder, Console())
 
-        quiet_user_errors(ctx)
+
+def push(
+    ctx: typer.Context,
+    name: MixtureName,
+    repo: Annotated[str, typer.Option(help="Hub dataset repository, org/name")],
+    private: Annotated[bool, typer.Option("--private", help="create the repository private")] = (
+        False
+    ),
+    revision: Annotated[str | None, typer.Option(help="branch to commit to (default main)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list the files; upload nothing")] = (
+        False
+    ),
+    include_rejected: Annotated[
+        bool, typer.Option("--include-rejected", help="also upload rejected.parquet")
+    ] = False,
+    output_dir: OutputDir = DEFAULT_OUTPUT_DIR,
+) -> None:
+    """Upload built mixture NAME (card, Parquet shards, plots, lock) to a Hub dataset repo.
+
+    Uses HF_ENDPOINT (default https://huggingface.co) and HF_TOKEN (or your saved login);
+    the token is passed to the client only, never written anywhere.
+    """
+    hub.check_repo_id(repo)
+    folder = _folder(name, output_dir)
+    if dry_run:
+        print_plan(hub.upload_plan(folder, include_rejected), repo)
+        return
+    from flows.publish import publish  # Prefect is slow to import
+    from flows.quiet import quiet_prefect
+    from flows.server import prefect_api
+
+    quiet_prefect(ctx)
+    with prefect_api():
         result = publish(folder.name, repo, private, revision, include_rejected, folder.parent)
-        typer.echo(f"pushed {len(result.files)} files to {repo}@{result.revision}")
-        typer.echo(result.commit_url)
+    typer.echo(f"pushed {len(result.files)} files to {repo}@{result.revision}")
+    typer.echo(result.commit_url)
+
+
+def print_plan(plan: list[hub.UploadFile], repo: str) -> None:
+    """Print the files a push would upload, with their sizes."""
+    table = Table(title=f"dry run: would upload to datasets/{repo}", title_justify="left")
+    table.add_column("path in repo")
+    table.add_column("bytes", justify="right")
+    for item in plan:
+        table.add_row(item.path_in_repo, f"{item.size:,}")
+    table.add_row(f"{len(plan)} files", f"{sum(i.size for i in plan):,}", style="bold")
+    Console(width=120).print(table)

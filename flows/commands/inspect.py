@@ -13,31 +13,28 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Annotated
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from data_cards.inspect import RowFilter, browse, counts
+from flows.options import DEFAULT_OUTPUT_DIR, OutputDir
 from instances import InstructmixError
-
-
-def _read(files: list[Path]) -> pa.Table | None:
-    tables = [pq.read_table(f) for f in files]
-    return pa.concat_tables(tables, promote_options="default") if tables else None
+from mixtures.folder import MixtureFolder
 
 
 def mixture_tables(folder: Path) -> tuple[pa.Table | None, pa.Table | None]:
-    """The kept rows (all of data/*.parquet) and the rejected rows of a built mixture."""
+    """The kept rows (every split) and the rejected rows of a built mixture."""
+    mixture = MixtureFolder(folder)
     if not folder.is_dir():
         raise InstructmixError(f"{folder}: no built mixture there; run `instructmix build` first")
-    kept = _read(sorted((folder / "data").glob("*.parquet")))
-    rejected_file = folder / "rejected.parquet"
-    rejected = pq.read_table(rejected_file) if rejected_file.is_file() else None
-    return kept, rejected
+    splits = list(mixture.read_splits().values())
+    kept = pa.concat_tables(splits, promote_options="default") if splits else None
+    return kept, mixture.read_rejected()
 
 
 def matches_reason(reason: str | None, wanted: str) -> bool:
@@ -129,8 +126,7 @@ def render(
 
 
 def _require_built(folder: Path) -> None:
-    if not (folder / "data").is_dir():
-        raise InstructmixError(f"{folder}: no built mixture there; run `instructmix build` first")
+    MixtureFolder(folder).require_built()
 
 
 def show_kept(
@@ -146,7 +142,7 @@ def show_kept(
     """Show up to `limit` kept rows matching `where` from `offset`; return how many matched."""
     console = console or Console()
     rows, total = browse(folder, where, limit, offset)
-    of = sum(pq.ParquetFile(p).metadata.num_rows for p in (folder / "data").glob("*.parquet"))
+    of = MixtureFolder(folder).count_rows()
     console.print(
         f"[bold]{total:,}[/bold] kept rows match in {folder} (of {of:,}); "
         f"showing {len(rows)} from row {offset + 1:,}"
@@ -224,55 +220,55 @@ def inspect_mixture(
     return len(rows)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the inspect command to `app`."""
-
-    @app.command()
-    def inspect(
-        name: str = typer.Argument(..., help="mixture name (a folder under --out)"),
-        rejected: bool = typer.Option(False, "--rejected", help="show rejected rows"),
-        reason: str | None = typer.Option(
-            None, help="only this reject reason (a prefix before ':' matches, e.g. contaminated)"
+def inspect(
+    name: Annotated[str, typer.Argument(help="mixture name (a folder under --output-dir)")],
+    rejected: Annotated[bool, typer.Option("--rejected", help="show rejected rows")] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            help="only this reject reason (a prefix before ':' matches, e.g. contaminated)"
         ),
-        source: str | None = typer.Option(None, help="only rows of this source"),
-        task: str | None = typer.Option(None, help="only rows of this task"),
-        category: str | None = typer.Option(None, help="only rows of this category"),
-        limit: int = typer.Option(10, min=1, help="show at most this many rows"),
-        width: int = typer.Option(300, min=20, help="characters shown per turn"),
-        out: Path = typer.Option(Path("artifacts/mixtures"), help="folder of built mixtures"),
-        split: str | None = typer.Option(None, help="kept rows of this split only"),
-        contains: str | None = typer.Option(None, help="kept rows whose text contains this"),
-        offset: int = typer.Option(0, min=0, help="skip this many matching kept rows"),
-        meta: bool = typer.Option(False, "--meta", help="show each row's meta whole"),
-        full: bool = typer.Option(False, "--full", help="do not cut long turns"),
-        by: str | None = typer.Option(
-            None, help="count kept rows by source/task/category/origin/template/lang/split"
-        ),
-    ) -> None:
-        """Show rows of the built mixture NAME (rejected rows with --rejected).
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="only rows of this source")] = None,
+    task: Annotated[str | None, typer.Option(help="only rows of this task")] = None,
+    category: Annotated[str | None, typer.Option(help="only rows of this category")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="show at most this many rows")] = 10,
+    width: Annotated[int, typer.Option(min=20, help="characters shown per turn")] = 300,
+    output_dir: OutputDir = DEFAULT_OUTPUT_DIR,
+    split: Annotated[str | None, typer.Option(help="kept rows of this split only")] = None,
+    contains: Annotated[str | None, typer.Option(help="kept rows whose text contains this")] = None,
+    offset: Annotated[int, typer.Option(min=0, help="skip this many matching kept rows")] = 0,
+    meta: Annotated[bool, typer.Option("--meta", help="show each row's meta whole")] = False,
+    full: Annotated[bool, typer.Option("--full", help="do not cut long turns")] = False,
+    by: Annotated[
+        str | None,
+        typer.Option(help="count kept rows by source/task/category/origin/template/lang/split"),
+    ] = None,
+) -> None:
+    """Show rows of the built mixture NAME (rejected rows with --rejected).
 
-        Kept rows: filter by --split/--source/--task/--category/--contains, page with
-        --limit/--offset, or count them --by a column.
-        """
-        kept_only = [split, contains, by, offset or None]
-        if rejected and any(option is not None for option in kept_only):
-            raise InstructmixError("--split, --contains, --offset and --by apply to kept rows")
-        folder = out / name
-        if by is not None:
-            _require_built(folder)
-            show_counts(folder, by, RowFilter(split, source, task, category, contains))
-            return
-        inspect_mixture(
-            folder,
-            rejected=rejected,
-            reason=reason,
-            source=source,
-            task=task,
-            category=category,
-            limit=limit,
-            width=10**9 if full else width,
-            split=split,
-            contains=contains,
-            offset=offset,
-            full_meta=meta,
-        )
+    Kept rows: filter by --split/--source/--task/--category/--contains, page with
+    --limit/--offset, or count them --by a column.
+    """
+    kept_only = [split, contains, by, offset or None]
+    if rejected and any(option is not None for option in kept_only):
+        raise InstructmixError("--split, --contains, --offset and --by apply to kept rows")
+    folder = MixtureFolder.resolve(name, output_dir).path
+    if by is not None:
+        _require_built(folder)
+        show_counts(folder, by, RowFilter(split, source, task, category, contains))
+        return
+    inspect_mixture(
+        folder,
+        rejected=rejected,
+        reason=reason,
+        source=source,
+        task=task,
+        category=category,
+        limit=limit,
+        width=10**9 if full else width,
+        split=split,
+        contains=contains,
+        offset=offset,
+        full_meta=meta,
+    )

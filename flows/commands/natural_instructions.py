@@ -79,38 +79,37 @@ def preview(mirror: Path, task_name: str, encoding_name: str, index: int) -> Non
         typer.secho(f"missing in this task file: {', '.join(missing)}", fg=typer.colors.YELLOW)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `ni` command group to `app`."""
-    group = typer.Typer(
-        help="Natural Instructions / Super-NaturalInstructions task files.", no_args_is_help=True
+ni_app = typer.Typer(
+    help="Natural Instructions / Super-NaturalInstructions task files.", no_args_is_help=True
+)
+
+
+@ni_app.command("tasks")
+def tasks_command(
+    split: str = typer.Option("all", help="train, test, excluded or all"),
+    mirror: str | None = typer.Option(None, help=MIRROR_HELP),
+) -> None:
+    """List the tasks, tab-separated: name, split, category, instances, lang, license."""
+    list_tasks(_mirror(mirror), split)
+
+
+@ni_app.command("preview")
+def preview_command(
+    task: str = typer.Argument(..., help="task name, e.g. task1146_country_capital"),
+    encoding: str = typer.Option("def+pos2", help="encoding name, e.g. full, prompt+def"),
+    index: int = typer.Option(0, help="which instance of the task"),
+    mirror: str | None = typer.Option(None, help=MIRROR_HELP),
+) -> None:
+    """Show one instance rendered under an encoding, with its target."""
+    preview(_mirror(mirror), task, encoding, index)
+
+
+@ni_app.command("encodings")
+def encodings_command() -> None:
+    """List the eight paper encodings and the name grammar."""
+    for label, name in PAPER_ENCODINGS.items():
+        typer.echo(f"{name:16} {label}")
+    typer.echo(
+        "names join parts with '+': prompt, def, avoid, emphasis, pos|posK, neg|negK, expl "
+        "(Tk-Instruct default: def+pos2)"
     )
-
-    @group.command("tasks")
-    def tasks_command(
-        split: str = typer.Option("all", help="train, test, excluded or all"),
-        mirror: str | None = typer.Option(None, help=MIRROR_HELP),
-    ) -> None:
-        """List the tasks, tab-separated: name, split, category, instances, lang, license."""
-        list_tasks(_mirror(mirror), split)
-
-    @group.command("preview")
-    def preview_command(
-        task: str = typer.Argument(..., help="task name, e.g. task1146_country_capital"),
-        encoding: str = typer.Option("def+pos2", help="encoding name, e.g. full, prompt+def"),
-        index: int = typer.Option(0, help="which instance of the task"),
-        mirror: str | None = typer.Option(None, help=MIRROR_HELP),
-    ) -> None:
-        """Show one instance rendered under an encoding, with its target."""
-        preview(_mirror(mirror), task, encoding, index)
-
-    @group.command("encodings")
-    def encodings_command() -> None:
-        """List the eight paper encodings and the name grammar."""
-        for label, name in PAPER_ENCODINGS.items():
-            typer.echo(f"{name:16} {label}")
-        typer.echo(
-            "names join parts with '+': prompt, def, avoid, emphasis, pos|posK, neg|negK, expl "
-            "(Tk-Instruct default: def+pos2)"
-        )
-
-    app.add_typer(group, name="ni")

@@ -98,51 +98,45 @@ def _show(console: Console, row: dict, number: int) -> None:
         console.print(message["content"], markup=False, highlight=False)
 
 
-def register(app: typer.Typer) -> None:
-    """Add `sources` and `preview` to `app`."""
+def sources(
+    mirror: str | None = MIRROR_OPTION,
+    check: int = typer.Option(
+        0, "--check", min=0, max=100_000, help="also render every template on N rows per task"
+    ),
+) -> None:
+    """List every source with its category and template count (--check N: render shares)."""
+    resolved = resolve_mirror(mirror)
+    console = Console()
+    console.print(source_table(resolved))
+    if check:
+        console.print(render_check_table(resolved, check))
 
-    @app.command()
-    def sources(
-        mirror: str | None = MIRROR_OPTION,
-        check: int = typer.Option(
-            0, "--check", min=0, max=100_000, help="also render every template on N rows per task"
-        ),
-    ) -> None:
-        """List every source with its category and template count (--check N: render shares)."""
-        resolved = resolve_mirror(mirror)
-        console = Console()
-        console.print(source_table(resolved))
-        if check:
-            console.print(render_check_table(resolved, check))
 
-    @app.command()
-    def preview(
-        source: str = typer.Argument(..., help="a source name from `instructmix sources`"),
-        n: int = typer.Option(5, "--n", min=1, max=1000, help="instances to print"),
-        variant: list[str] = typer.Option(
-            ["zs_noopt"], "--variant", help="zs_opt, zs_noopt, fs or cot (repeatable)"
-        ),
-        k: int = typer.Option(3, "--k", min=1, max=16, help="exemplars for the fs variant"),
-        seed: int = typer.Option(0, "--seed", help="sampling seed"),
-        mirror: str | None = MIRROR_OPTION,
-    ) -> None:
-        """Print N rendered instances of SOURCE (one random template per row)."""
-        ctx = StageContext(mirror=resolve_mirror(mirror), seed=seed)
-        if source in TASKS:
-            config = templated.Config(
-                tasks=[source], variants=variant, k=k, max_rows_per_task=4 * n
-            )
-            result = templated.generate(config, ctx)
-        elif source in existing.DATASETS:
-            result = existing.generate(existing.Config(dataset=source), ctx)
-        else:
-            known = ", ".join([*TASKS, *existing.DATASETS])
-            raise InstructmixError(f"unknown source {source!r}; known sources: {known}")
-        console = Console()
-        for number, row in enumerate(result.kept.slice(0, n).to_pylist(), start=1):
-            _show(console, row, number)
-        report = result.report
-        console.print(
-            f"[dim]{report.rows_out} of {report.rows_in} rendered from the sampled rows; "
-            f"dropped: {report.dropped_by_reason or 'none'}[/]"
-        )
+def preview(
+    source: str = typer.Argument(..., help="a source name from `instructmix sources`"),
+    n: int = typer.Option(5, "--n", min=1, max=1000, help="instances to print"),
+    variant: list[str] = typer.Option(
+        ["zs_noopt"], "--variant", help="zs_opt, zs_noopt, fs or cot (repeatable)"
+    ),
+    k: int = typer.Option(3, "--k", min=1, max=16, help="exemplars for the fs variant"),
+    seed: int = typer.Option(0, "--seed", help="sampling seed"),
+    mirror: str | None = MIRROR_OPTION,
+) -> None:
+    """Print N rendered instances of SOURCE (one random template per row)."""
+    ctx = StageContext(mirror=resolve_mirror(mirror), seed=seed)
+    if source in TASKS:
+        config = templated.Config(tasks=[source], variants=variant, k=k, max_rows_per_task=4 * n)
+        result = templated.generate(config, ctx)
+    elif source in existing.DATASETS:
+        result = existing.generate(existing.Config(dataset=source), ctx)
+    else:
+        known = ", ".join([*TASKS, *existing.DATASETS])
+        raise InstructmixError(f"unknown source {source!r}; known sources: {known}")
+    console = Console()
+    for number, row in enumerate(result.kept.slice(0, n).to_pylist(), start=1):
+        _show(console, row, number)
+    report = result.report
+    console.print(
+        f"[dim]{report.rows_out} of {report.rows_in} rendered from the sampled rows; "
+        f"dropped: {report.dropped_by_reason or 'none'}[/]"
+    )

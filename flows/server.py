@@ -1,0 +1,162 @@
+"""A local Prefect server, started once in the background and reused by every later command.
+
+Without a configured API, Prefect starts a temporary server inside each process (about 8 s per
+command). Instead the CLI starts `prefect server start` once, detached, with its SQLite database
+and log under PREFECT_HOME (the project's `.prefect/` unless set), and points each later command
+at it once `/api/health` answers. An explicit PREFECT_API_URL (another server, Prefect Cloud) is
+used as it is and nothing is started. `instructmix server stop` (or `prefect server stop`: the
+PID file is Prefect's own) ends it.
+
+    with prefect_api(Path(".prefect")) as url:   # starts or reuses the server
+        build_flow(...)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from instances import InstructmixError
+
+PID_FILE = "server.pid"  # the name `prefect server stop` reads
+URL_FILE = "server.url"
+LOG_FILE = "server.log"
+LOCK_FILE = "server.lock"
+HOST = "127.0.0.1"
+START_TIMEOUT_SECONDS = 120.0
+
+
+class ServerError(InstructmixError):
+    """The local Prefect server did not start; the message points at its log."""
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    """True when the Prefect API at `url` answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_pid(home: Path) -> int | None:
+    try:
+        return int((home / PID_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def recorded_url(home: Path) -> str | None:
+    """The API URL of the server recorded under `home` when its process still runs."""
+    pid = _read_pid(home)
+    if pid is None or not _alive(pid) or not (home / URL_FILE).is_file():
+        return None
+    return (home / URL_FILE).read_text().strip() or None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def start_server(home: Path) -> str:
+    """Start `prefect server start` detached on a free loopback port; return its API URL."""
+    port = _free_port()
+    url = f"http://{HOST}:{port}/api"
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST]
+    env = {**os.environ, "PREFECT_HOME": str(home)}
+    env.pop("PREFECT_API_URL", None)
+    with open(home / LOG_FILE, "ab") as log:
+        process = subprocess.Popen(
+            [*command, "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # survives this command; stopped by `server stop`
+        )
+    (home / PID_FILE).write_text(str(process.pid))
+    (home / URL_FILE).write_text(url)
+    return url
+
+
+def wait_healthy(home: Path, url: str, timeout: float = START_TIMEOUT_SECONDS) -> None:
+    """Wait until the server at `url` is healthy (its first start migrates the database)."""
+    deadline = time.monotonic() + timeout
+    while not healthy(url):
+        pid = _read_pid(home)
+        if pid is None or not _alive(pid) or time.monotonic() > deadline:
+            raise ServerError(
+                f"the local Prefect server at {url} did not start; see {home / LOG_FILE} "
+                "(or set PREFECT_API_URL to a running server)"
+            )
+        time.sleep(0.1)
+
+
+def ensure_server(home: Path, timeout: float = START_TIMEOUT_SECONDS) -> str:
+    """The API URL of the server under `home`, started first when none runs there."""
+    home = Path(home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent commands start one server, not two
+        url = recorded_url(home)
+        if url is None:
+            url = start_server(home)
+        wait_healthy(home, url, timeout)
+    return url
+
+
+def stop_server(home: Path, timeout: float = 30.0) -> bool:
+    """Stop the server recorded under `home` (SIGTERM, then wait); False when none ran."""
+    home = Path(home).resolve()
+    pid = _read_pid(home)
+    for name in (PID_FILE, URL_FILE):
+        (home / name).unlink(missing_ok=True)
+    if pid is None or not _alive(pid):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    return True
+
+
+@contextlib.contextmanager
+def prefect_api(home: Path | None = None) -> Iterator[str]:
+    """Run the block against PREFECT_API_URL when one is configured, else the local server
+    under `home` (default: PREFECT_HOME), started when needed; yields the API URL."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    configured = PREFECT_API_URL.value()
+    if configured:
+        yield configured
+        return
+    url = ensure_server(Path(home or PREFECT_HOME.value()))
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield url
