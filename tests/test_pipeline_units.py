@@ -171,8 +171,7 @@ def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monke
     assert deployments[0].parameters == {"recipe": "demo"}
     assert skipped == [
         "grow: flow flows.no_such:flow is not installed",
-        "batch: flow flows.grow:grow_self_instruct needs flows.no_such,"
-        " which is not installed",
+        "batch: flow flows.grow:grow_self_instruct needs flows.no_such, which is not installed",
         "off: disabled",
     ]
 
@@ -251,9 +250,9 @@ def test_every_registered_row_wise_filter_gives_the_same_rows_sharded(tmp_path, 
     ]
     table = pa.concat_tables(tables)
     checked = []
-    for kind in sorted(sharding.ROW_WISE_KINDS & set(registry._MODULES)):
+    for kind in sorted(sharding.ROW_WISE_KINDS & set(registry.CONFIGS)):
         try:
-            config = registry._MODULES[kind].Config()
+            config = registry.CONFIGS[kind]()
         except ValidationError:
             continue
         whole = apply_filter(table, config, ctx)
