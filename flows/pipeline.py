@@ -36,7 +36,7 @@ from flows.sharding import DEFAULT_SHARD_ROWS, is_row_wise, merge_results, shard
 from instances import InstructmixError, StageResult
 from instances.context import StageContext
 from mixtures import build as stages
-from mixtures.recipe import Recipe, SourceSpec, load_recipe, recipe_path
+from mixtures.recipe import Recipe, SourceSpec, read_recipe
 
 # Generators that call an LLM: their tasks retry (as do all tasks that read from the Hub).
 # None of today's does at build time: Self-Instruct runs in its own flow (which retries its
@@ -152,9 +152,9 @@ def train_step(recipe: str, artifacts: Path, cache_dir: Path) -> str:
 
 def load_for_run(recipe: str, limit: int | None) -> tuple[Recipe, str]:
     """The recipe to build and its YAML text for the card (the scaled recipe under --limit)."""
-    loaded = load_recipe(recipe)
+    loaded, _, text = read_recipe(recipe)
     if limit is None:
-        return loaded, recipe_path(recipe).read_text(encoding="utf-8")
+        return loaded, text
     from mixtures.scale import scale_recipe
 
     scaled = scale_recipe(loaded, limit)

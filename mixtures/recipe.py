@@ -10,7 +10,7 @@ share of the mixture's `total` rows.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -202,11 +202,26 @@ def recipe_path(name: str, recipes_dir: Path = RECIPES_DIR) -> Path:
     return candidate
 
 
-def load_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> Recipe:
-    """Read and validate the recipe `name` (a name in `recipes_dir` or a path to a YAML file)."""
+class RecipeFile(NamedTuple):
+    """A recipe as read once: the validated model, its file and the YAML text (for the card)."""
+
+    recipe: Recipe
+    path: Path
+    text: str
+
+
+def read_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> RecipeFile:
+    """Read the recipe `name` (a name in `recipes_dir` or a path to a YAML file) once: the
+    validated model with the text it came from, so no caller opens the file a second time."""
     path = recipe_path(name, recipes_dir)
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise RecipeError(f"{path}: not valid YAML: {error}") from error
-    return parse_recipe(data, str(path))
+    return RecipeFile(parse_recipe(data, str(path)), path, text)
+
+
+def load_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> Recipe:
+    """Read and validate the recipe `name` (a name in `recipes_dir` or a path to a YAML file)."""
+    return read_recipe(name, recipes_dir).recipe

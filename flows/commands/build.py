@@ -21,7 +21,7 @@ from mixtures.manifest import (
     input_hashes,
     precheck,
 )
-from mixtures.recipe import load_recipe, recipe_path
+from mixtures.recipe import read_recipe
 from mixtures.scale import scale_recipe
 
 MIRROR_HELP = "local mirror of the public data (default: $INSTRUCTMIX_MIRROR; none: the Hub)"
@@ -47,8 +47,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build recipe NAME into OUT/NAME: Parquet splits, card, funnel, rejected rows, lock."""
         started = time.perf_counter()
-        recipe = load_recipe(name)  # validated before any work
-        recipe_yaml = recipe_path(name).read_text(encoding="utf-8")
+        recipe, _, recipe_yaml = read_recipe(name)  # read once, validated before any work
         if limit is not None:
             recipe = scale_recipe(recipe, limit)
             recipe_yaml = yaml.safe_dump(
