@@ -26,7 +26,6 @@ from filters.dispatch import Transformed, Verdicts
 from filters.text import prompts_and_responses
 from instances.context import StageContext
 
-STAGE = "language"
 LANGUAGE_NOT_ALLOWED = "language_not_allowed"
 
 _CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)

@@ -31,7 +31,6 @@ from filters.dispatch import Verdicts
 from filters.text import prompts_and_responses
 from instances.context import StageContext
 
-STAGE = "quality"
 RESPONSE_EQUALS_PROMPT = "response_equals_prompt"
 REFUSAL = "refusal"
 AI_DISCLAIMER = "ai_disclaimer"

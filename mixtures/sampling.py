@@ -69,12 +69,6 @@ def requested_rows(spec: SourceSpec, available: int, weighted: dict[str, int]) -
     return None
 
 
-def target_rows(spec: SourceSpec, available: int, weighted: dict[str, int] | None = None) -> int:
-    """How many rows `spec` takes out of `available` (all of them without an amount)."""
-    wanted = requested_rows(spec, available, weighted or {})
-    return available if wanted is None else min(wanted, available)
-
-
 def draw_source(
     table: pa.Table, positions: np.ndarray, spec: SourceSpec, wanted: int | None, seed: int
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
