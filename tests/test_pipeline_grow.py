@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-pytest.importorskip("flows.self_instruct", reason="Self-Instruct (issue 5) absent")
-scripted_llm = pytest.importorskip("scripted_llm", reason="Self-Instruct test helpers absent")
+import scripted_llm
 
 
 @pytest.mark.slow

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+import hub_loopback
 import pytest
 from pipeline_support import make_mini_mirror, mini_recipe, write_recipe
-
-pytest.importorskip("flows.publish", reason="the publish flow (issue 8) is absent")
-hub_loopback = pytest.importorskip("hub_loopback", reason="the loopback Hub test helper is absent")
 
 
 @pytest.mark.slow

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from pipeline_support import make_mini_mirror, mini_recipe, write_recipe
 
-pytest.importorskip("flows.train", reason="the train flow (issue 9) is not installed")
-
 
 @pytest.mark.slow
 def test_pipeline_builds_then_trains_a_tiny_model(tmp_path, mirror, prefect_harness):
