@@ -77,9 +77,11 @@ def decontamination(funnel: list[dict]) -> dict[str, Any] | None:
 
 
 def funnel_rows(funnel: list[dict]) -> list[dict[str, Any]]:
-    """The funnel for the card: per stage rows in/out, kept share, reasons (largest first)."""
+    """The funnel for the card: per stage rows in/out, kept share, reasons (largest first) and,
+    for a transform (PII masking), the rows it changed per kind (`extras.rows_changed`)."""
     rows = []
     for report in funnel:
+        changed = (report.get("extras") or {}).get("rows_changed") or {}
         reasons = sorted(
             (report.get("dropped_by_reason") or {}).items(), key=lambda item: (-item[1], item[0])
         )
@@ -91,6 +93,7 @@ def funnel_rows(funnel: list[dict]) -> list[dict[str, Any]]:
                 "rows_out": report.get("rows_out", 0),
                 "kept": report.get("rows_out", 0) / rows_in if rows_in else 1.0,
                 "reasons": [{"reason": r, "rows": n} for r, n in reasons],
+                "changed": {str(k): n for k, n in changed.items() if isinstance(n, int) and n},
                 "seconds": report.get("seconds", 0.0),
             }
         )
