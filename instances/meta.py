@@ -55,7 +55,8 @@ def loads(text: str | None) -> dict[str, Any]:
 
 def _texts(column: Column) -> pl.Series:
     if isinstance(column, pa.ChunkedArray | pa.Array):
-        return pl.Series(COLUMN, column.to_pylist() if len(column) else [], dtype=pl.String)
+        series = pl.from_arrow(column)  # no Python strings: Arrow buffers straight to polars
+        return series.cast(pl.String).rename(COLUMN)
     return pl.Series(COLUMN, list(column), dtype=pl.String)
 
 
