@@ -23,8 +23,9 @@ import time
 import numpy as np
 import pyarrow as pa
 
+from instances import meta
 from mixtures.recipe import StratifySpec
-from mixtures.strata import quality_scores, rank_in_stratum, stratified_draw
+from mixtures.strata import rank_in_stratum, stratified_draw
 
 
 def make_pool(rows: int, strata: int, seed: int) -> pa.Table:
@@ -43,7 +44,7 @@ def round_robin(table: pa.Table, target: int, cap: int, seed: int) -> np.ndarray
     """Baseline: one row per stratum per round, best first, until `target` rows."""
     rng = np.random.default_rng(seed)
     tasks = table.column("task").to_pylist()
-    scores = quality_scores(table.column("meta").to_pylist(), "quality")
+    scores = meta.numbers(table.column("meta"), "quality")
     groups: dict[str, list[int]] = {}
     for position, task in enumerate(tasks):
         groups.setdefault(task, []).append(position)

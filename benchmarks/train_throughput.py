@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run both cases, print them, their ratio and a final JSON line; return the figures."""
     import torch
 
-    from train.preflight import packing_estimate
+    from train.packing import packing_estimate
 
     args = parse_args(argv)
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -6,7 +6,6 @@ inspect`) prints them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from data_cards.stats import conversations, read_split_files
-from instances import InstructmixError
+from instances import InstructmixError, meta
 
 LABELS = ("source", "task", "category", "origin", "template", "lang")
 
@@ -90,7 +89,7 @@ def browse(
         row = {"split": split, "id": table.column("id")[0].as_py()}
         row.update({c: table.column(c)[0].as_py() for c in LABELS})
         row["messages"] = conversations(table)[0]
-        row["meta"] = json.loads(table.column("meta")[0].as_py() or "{}")
+        row["meta"] = meta.loads(table.column("meta")[0].as_py())
         rows.append(row)
     return rows, selected.height
 

@@ -16,6 +16,8 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from instances import meta
+
 UNKNOWN = "unknown"
 
 # License ids the Hub accepts in a card's `license` field (a subset: those met in NLP data).
@@ -82,11 +84,12 @@ def row_licenses(tables: dict[str, pa.Table]) -> Counter:
     raw: Counter = Counter()
     for table in tables.values():
         frame = pl.DataFrame(
-            {"source": table.column("source").to_pylist(), "meta": table.column("meta").to_pylist()}
-        ).select(
-            "source",
-            pl.col("meta").str.json_path_match("$.license").alias("license"),
-            pl.col("meta").str.json_path_match("$.license_ids").alias("ids"),
+            {
+                "source": table.column("source").to_pylist(),
+                "license": meta.strings(table.column("meta"), "license"),
+                "ids": meta.strings(table.column("meta"), "license_ids"),
+            },
+            schema={"source": pl.String, "license": pl.String, "ids": pl.String},
         )
         for source, value, ids, n in frame.group_by("source", "license", "ids").len().iter_rows():
             raw[(source, value, ids)] += n

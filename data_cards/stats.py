@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +9,20 @@ import polars as pl
 import pyarrow as pa
 
 from data_cards.diversity import instruction_text
+
+# The funnel-only statistics live in funnel_stats; the card reads every statistic from here.
+from data_cards.funnel_stats import (  # noqa: F401
+    SAMPLE_STAGE,
+    decontamination,
+    funnel_rows,
+    reported_license_ids,
+    sampling,
+    stage_report,
+)
+from instances import meta
 from mixtures.folder import MixtureFolder
 
 QUANTILES = (0.1, 0.5, 0.9)
-DECONTAMINATION_STAGE = "decontaminate"
-SAMPLE_STAGE = "sample"
 
 
 def read_split_files(folder: Path) -> dict[str, pa.Table]:
@@ -37,14 +45,9 @@ def row_labels(table: pa.Table) -> list[str]:
     A recipe source (e.g. `flan_tasks`, `few_shot`) is the unit a recipe mixes, as the
     composition tables of the Tulu and LIMA papers show it; one may span many datasets.
     """
-    frame = pl.DataFrame(
-        {"meta": table.column("meta").to_pylist(), "source": table.column("source").to_pylist()}
-    )
-    label = pl.col("meta").str.json_path_match("$.recipe_source")
-    labels = frame.select(
-        pl.when(label.is_null() | (label == "")).then(pl.col("source")).otherwise(label)
-    )
-    return labels.to_series().to_list()
+    labels = meta.strings(table.column("meta"), "recipe_source")
+    sources = table.column("source").to_pylist()
+    return [label or source for label, source in zip(labels, sources, strict=True)]
 
 
 def rows_frame(tables: dict[str, pa.Table]) -> pl.DataFrame:
@@ -166,13 +169,6 @@ def histogram(frame: pl.DataFrame, column: str, top: int = 25) -> list[dict[str,
     return [{**row, "share": row["rows"] / total} for row in rows]
 
 
-def _stage(funnel: list[dict], name: str) -> dict | None:
-    for report in funnel:
-        if report.get("stage") == name or report.get("stage", "").startswith(f"{name}:"):
-            return report
-    return None
-
-
 def _top(histogram: dict[str, int], top: int) -> list[tuple[str, int]]:
     ranked = sorted(histogram.items(), key=lambda item: (-item[1], str(item[0])))
     if len(ranked) > top:
@@ -189,7 +185,7 @@ def strata(funnel: list[dict], frame: pl.DataFrame, top: int = 30) -> dict[str, 
     Returns {"from_sampler", "groups": [{"name", "by", "cap", "quality_key", "scored",
     "strata", "rows": [{"value", "before", "after"}]}], "rows": the histogram to plot}.
     """
-    report = _stage(funnel, SAMPLE_STAGE) or {}
+    report = stage_report(funnel, SAMPLE_STAGE) or {}
     reported = (report.get("extras") or {}).get("strata") or {}
     groups = []
     for name, record in reported.items():
@@ -228,86 +224,6 @@ def strata(funnel: list[dict], frame: pl.DataFrame, top: int = 30) -> dict[str, 
     }
 
 
-def sampling(funnel: list[dict]) -> list[dict[str, Any]]:
-    """Per source, what the sampler had and drew: available, requested, selected, shortfall."""
-    report = _stage(funnel, SAMPLE_STAGE) or {}
-    sources = (report.get("extras") or {}).get("sources") or {}
-    return [
-        {"source": name, **{k: v for k, v in record.items() if isinstance(v, int)}}
-        for name, record in sources.items()
-        if isinstance(record, dict)
-    ]
-
-
-def _benchmark_rows(benchmarks: Any) -> list[dict[str, Any]]:
-    """Rows of the decontamination table from the stage's extras["benchmarks"]:
-    {name: {"items", "phrase_items", "rows", "example"}} (the filters/decontaminate shape)."""
-    if not isinstance(benchmarks, dict):
-        return []
-    rows = []
-    for name, item in benchmarks.items():
-        item = item if isinstance(item, dict) else {"rows": item}
-        example = item.get("example")
-        if isinstance(example, list | tuple):
-            example = " ".join(str(part) for part in example)
-        rows.append(
-            {
-                "benchmark": str(name),
-                "checked": item.get("items"),
-                "phrase_items": item.get("phrase_items"),
-                "matches": int(item.get("rows") or 0),
-                "example": example,
-            }
-        )
-    return sorted(rows, key=lambda row: (-row["matches"], row["benchmark"]))
-
-
-def decontamination(funnel: list[dict]) -> dict[str, Any] | None:
-    """Per benchmark: rows dropped as contaminated and an example matching n-gram, from the
-    `decontaminate` stage's extras; None when the recipe has no such stage."""
-    report = _stage(funnel, DECONTAMINATION_STAGE)
-    if report is None:
-        return None
-    extras = report.get("extras") or {}
-    rows = _benchmark_rows(extras.get("benchmarks"))
-    settings = {
-        k: v for k, v in extras.items() if k != "benchmarks" and isinstance(v, str | int | float)
-    }
-    return {
-        "rows_in": report.get("rows_in", 0),
-        "dropped": sum((report.get("dropped_by_reason") or {}).values()),
-        "reasons": dict(
-            sorted(
-                (report.get("dropped_by_reason") or {}).items(),
-                key=lambda item: (-item[1], item[0]),
-            )
-        ),
-        "benchmarks": rows,
-        "settings": settings,
-    }
-
-
-def funnel_rows(funnel: list[dict]) -> list[dict[str, Any]]:
-    """The funnel for the card: per stage rows in/out, kept share, reasons (largest first)."""
-    rows = []
-    for report in funnel:
-        reasons = sorted(
-            (report.get("dropped_by_reason") or {}).items(), key=lambda item: (-item[1], item[0])
-        )
-        rows_in = report.get("rows_in", 0)
-        rows.append(
-            {
-                "stage": report.get("stage", "?"),
-                "rows_in": rows_in,
-                "rows_out": report.get("rows_out", 0),
-                "kept": report.get("rows_out", 0) / rows_in if rows_in else 1.0,
-                "reasons": [{"reason": r, "rows": n} for r, n in reasons],
-                "seconds": report.get("seconds", 0.0),
-            }
-        )
-    return rows
-
-
 def samples(
     tables: dict[str, pa.Table], per_source: int = 2, max_chars: int = 600
 ) -> list[dict[str, Any]]:
@@ -341,7 +257,7 @@ def samples(
             }
             for m in messages
         ]
-        row["meta"] = json.loads(chosen.column("meta")[index].as_py() or "{}")
+        row["meta"] = meta.loads(chosen.column("meta")[index].as_py())
         rows.append(row)
     return rows
 
@@ -390,15 +306,6 @@ def tasks_by_category(
             }
         )
     return result
-
-
-def reported_license_ids(funnel: list[dict[str, Any]]) -> list[str]:
-    """License ids that generators found in the data they read (`extras.license_ids`)."""
-    found = set()
-    for report in funnel:
-        ids = (report.get("extras") or {}).get("license_ids") or []
-        found.update(str(license_id) for license_id in ids)
-    return sorted(found)
 
 
 def templates_by_task(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:

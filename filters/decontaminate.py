@@ -18,7 +18,6 @@ example n-gram.
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -37,10 +36,9 @@ from filters.benchmark_sets import (
     benchmark_files,
     benchmark_texts,
 )
+from filters.dispatch import Verdicts
 from filters.text import match_texts
-from instances import StageResult
 from instances.context import StageContext
-from instances.rejected import split_rows
 
 STAGE = "decontaminate"
 CONTAMINATED = "contaminated"
@@ -189,14 +187,12 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
 
 
-def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> StageResult:
-    """Reject rows containing a benchmark n-gram (or a short benchmark item as a phrase).
+def verdicts(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Verdicts:
+    """Judge rows containing a benchmark n-gram (or a short benchmark item as a phrase).
 
-    Columns read: messages. Rejected rows get reject_stage `decontaminate` and reason
-    `contaminated:<benchmark>`. Extras: per benchmark, items, phrase items, rows matched and
-    an example matched n-gram.
+    Columns read: messages. Verdicts: reason `contaminated:<benchmark>`, or None. Extras:
+    per benchmark, items, phrase items, rows matched and an example matched n-gram.
     """
-    started = time.perf_counter()
     ctx = ctx or StageContext()
     index = build_index(
         tuple(config.benchmarks),
@@ -224,13 +220,7 @@ def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Sta
             "rows": int(rows.size),
             "example": example,
         }
-    return split_rows(
-        table,
-        STAGE,
-        reasons,
-        seconds=time.perf_counter() - started,
-        extras={"ngram": config.ngram, "benchmarks": extras},
-    )
+    return Verdicts(reasons, extras={"ngram": config.ngram, "benchmarks": extras})
 
 
 def inputs(config: Config, ctx: StageContext) -> list[Path]:

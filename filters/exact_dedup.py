@@ -7,17 +7,15 @@ The survivor of a group is decided by source priority, then a quality score in `
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from filters.dispatch import Verdicts
 from filters.ranking import survivors
 from filters.text import normalise_for_match, prompts_and_responses
-from instances import StageResult
 from instances.context import StageContext
-from instances.rejected import split_rows
 
 STAGE = "exact_dedup"
 EXACT_DUPLICATE = "exact_duplicate"
@@ -51,30 +49,22 @@ def match_keys(table: pa.Table, fields: str) -> list[str]:
     ]
 
 
-def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> StageResult:
-    """Keep one row per normalised prompt (or prompt+response); reject the rest as duplicates.
+def verdicts(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Verdicts:
+    """Keep one row per normalised prompt (or prompt+response); judge the rest duplicates.
 
-    Columns read: messages, source, meta. Columns written on rejected rows: reject_stage
-    `exact_dedup`, reject_reason `exact_duplicate`, duplicate_of.
+    Columns read: messages, source, meta. Verdicts: reason `exact_duplicate` and duplicate_of
+    (the surviving row's id) for every row but the survivor of its group.
 
     >>> from instances import make_instance, make_table
     >>> turns = lambda p: [{"role": "user", "content": p}, {"role": "assistant", "content": "ok"}]
     >>> rows = [make_instance(turns(p), source="s", origin="human", task="t", category="c",
     ...     template="raw") for p in ("Hello  World", "hello world", "Other")]
-    >>> result = run(make_table(rows), Config())
-    >>> result.kept.num_rows, result.report.dropped_by_reason
-    (2, {'exact_duplicate': 1})
+    >>> found = verdicts(make_table(rows), Config())
+    >>> found.reasons, found.extras
+    ([None, 'exact_duplicate', None], {'distinct_keys': 2})
     """
-    started = time.perf_counter()
     keys = match_keys(table, config.fields)
     duplicate_of = survivors(table, keys, config.source_priority, config.quality_key)
     reasons = [None if d is None else EXACT_DUPLICATE for d in duplicate_of]
     groups = len(set(keys))
-    return split_rows(
-        table,
-        STAGE,
-        reasons,
-        duplicate_of,
-        seconds=time.perf_counter() - started,
-        extras={"distinct_keys": groups},
-    )
+    return Verdicts(reasons, duplicate_of, {"distinct_keys": groups})

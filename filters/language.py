@@ -6,12 +6,14 @@ Each row's language is the one identified from its text when the identifier is a
 declared `lang` stands. Rows whose language is not in `languages` are rejected with reason
 `language_not_allowed`; kept rows get `lang` set to that language (with `set_lang`), and the
 report counts rows per language and rows whose declared `lang` disagreed with the text.
+
+Because it writes `lang`, this stage is a transform (the dispatcher checks it keeps every row
+and then splits by its verdicts); with `set_lang: false` it changes nothing and only judges.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from functools import lru_cache
 from typing import Any, Literal
@@ -20,12 +22,10 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tqdm.auto import tqdm
 
+from filters.dispatch import Transformed, Verdicts
 from filters.text import prompts_and_responses
-from instances import StageResult
 from instances.context import StageContext
-from instances.rejected import split_rows
 
-STAGE = "language"
 LANGUAGE_NOT_ALLOWED = "language_not_allowed"
 
 _CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
@@ -111,27 +111,24 @@ def languages_of(
     return result, disagreed
 
 
-def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> StageResult:
-    """Reject rows whose language is not allowed; set `lang` on the rows kept.
+def transform(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Transformed:
+    """Set `lang` to the identified language (with `set_lang`); judge rows not allowed.
 
-    Columns read: messages, lang. Column written: lang (kept rows, with `set_lang`).
-    Rejected rows get reject_stage `language` and reason `language_not_allowed`.
+    Columns read: messages, lang. Column written: lang (with `set_lang`). Verdicts: reason
+    `language_not_allowed`, or None.
     """
-    started = time.perf_counter()
     found, disagreed = languages_of(table, config, bool(ctx and ctx.show_progress))
     allowed = set(config.languages)
     reasons = [None if lang in allowed else LANGUAGE_NOT_ALLOWED for lang in found]
     if config.set_lang:
         position = table.schema.get_field_index("lang")
-        table = table.set_column(position, "lang", pa.array(found, pa.string()))
-    result = split_rows(table, STAGE, reasons)
+        table = table.set_column(
+            position, table.schema.field(position), pa.array(found, pa.string())
+        )
     counts = Counter(found)
     extras = {
         "languages": dict(counts.most_common()),
         "declared_disagreed": disagreed,
         "kept_languages": {lang: n for lang, n in counts.most_common() if lang in allowed},
     }
-    report = result.report.model_copy(
-        update={"seconds": time.perf_counter() - started, "extras": extras}
-    )
-    return StageResult(result.kept, result.rejected, report)
+    return Transformed(table, Verdicts(reasons, extras=extras))

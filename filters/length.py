@@ -6,16 +6,14 @@ Reject reasons: `empty_prompt`, `empty_response`, `prompt_too_short`, `prompt_to
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from filters.dispatch import Verdicts
 from filters.text import prompts_and_responses
-from instances import StageResult
 from instances.context import StageContext
-from instances.rejected import split_rows
 
 EMPTY_PROMPT = "empty_prompt"
 EMPTY_RESPONSE = "empty_response"
@@ -63,12 +61,11 @@ def reason_for(prompt: str, response: str, config: Config) -> str | None:
     return None
 
 
-def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> StageResult:
-    """Reject rows whose prompt or response is empty, too short or too long.
+def verdicts(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Verdicts:
+    """Judge rows whose prompt or response is empty, too short or too long.
 
-    Columns read: messages. Rejected rows get reject_stage `length` and one reason above.
+    Columns read: messages. Verdicts: one reason above, or None.
     """
-    started = time.perf_counter()
     prompts, responses = prompts_and_responses(table)
     reasons = [reason_for(p, r, config) for p, r in zip(prompts, responses, strict=True)]
-    return split_rows(table, "length", reasons, seconds=time.perf_counter() - started)
+    return Verdicts(reasons)

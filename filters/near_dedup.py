@@ -28,12 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
 from filters import minhash
+from filters.dispatch import Verdicts
 from filters.ranking import survivors
 from filters.text import match_texts, normalise_for_match
 from filters.union_find import components
-from instances import StageResult
 from instances.context import StageContext
-from instances.rejected import split_rows
 
 STAGE = "near_dedup"
 NEAR_DUPLICATE = "near_duplicate"
@@ -208,11 +207,11 @@ def verified_pairs(
     ]
 
 
-def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> StageResult:
-    """Reject every row that is a near duplicate of a better row (MinHash LSH, verified).
+def verdicts(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Verdicts:
+    """Judge every row that is a near duplicate of a better row (MinHash LSH, verified).
 
-    Columns read: messages, source, meta, id. Rejected rows get reject_stage `near_dedup`,
-    reject_reason `near_duplicate` and duplicate_of = the id of their cluster's kept row.
+    Columns read: messages, source, meta, id. Verdicts: reason `near_duplicate` and
+    duplicate_of = the id of the row kept in its cluster.
     The report's extras give bands, rows per band, candidate and verified pairs and clusters.
     """
     started = time.perf_counter()
@@ -238,11 +237,4 @@ def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Sta
         "bucket_seconds": round(grouped - signed, 3),
         "verify_seconds": round(time.perf_counter() - grouped, 3),
     }
-    return split_rows(
-        table,
-        STAGE,
-        reasons,
-        duplicate_of,
-        seconds=time.perf_counter() - started,
-        extras=extras,
-    )
+    return Verdicts(reasons, duplicate_of, extras)

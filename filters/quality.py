@@ -13,33 +13,24 @@ Checked in this order; the first that applies is the row's reason:
 | `repetitive` | more than `max_repetition` of the response's word n-grams are repeats |
 | `pii_email`, `pii_phone`, `pii_url` | personal data of a kind set to `drop` (prompt or response) |
 
-Empty, too short and too long texts are the `length` filter's job. Personal data of a kind set
-to `mask` is replaced by `[EMAIL]`, `[PHONE]` or `[URL]` in every turn of a kept row: that row is
-kept (not rejected), gets a new `id` (the hash of its new messages) and `meta.pii_masked`
-(counts per kind, and the id it had before). Should masking make a row identical to an earlier
-kept row (two rows that differed only in an e-mail address), it is rejected as
-`duplicate_after_masking`, `duplicate_of` naming that row.
+Empty, too short and too long texts are the `length` filter's job. Masking personal data
+changes rows, so it is a transform of its own (`kind: pii_mask`, filters/pii.py), not this filter.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections import Counter
 from typing import Literal
 
 import polars as pl
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from filters import pii
+from filters.dispatch import Verdicts
 from filters.text import prompts_and_responses
-from instances import StageResult, instance_id, normalise_messages
 from instances.context import StageContext
-from instances.rejected import split_rows
-from instances.schema import INSTANCE_SCHEMA, MESSAGE_TYPE
 
-STAGE = "quality"
 RESPONSE_EQUALS_PROMPT = "response_equals_prompt"
 REFUSAL = "refusal"
 AI_DISCLAIMER = "ai_disclaimer"
@@ -48,7 +39,6 @@ UNBALANCED_CODE_FENCE = "unbalanced_code_fence"
 MOSTLY_NON_ALPHABETIC = "mostly_non_alphabetic"
 REPETITIVE = "repetitive"
 PII_REASONS = {kind: f"pii_{kind}" for kind in pii.PII_KINDS}
-DUPLICATE_AFTER_MASKING = "duplicate_after_masking"
 
 REFUSAL_PATTERN = (
     r"(?i)^\W*(?:i'?m sorry|i am sorry|sorry|unfortunately|i apologi[sz]e)?[, ]*(?:but )?"
@@ -74,7 +64,7 @@ _FENCE = r"(?m)^\s*```"
 
 
 class Config(BaseModel):
-    """Which quality heuristics run, their limits, and what to do with personal data."""
+    """Which quality heuristics run, their limits, and which personal data drops a row."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -97,9 +87,19 @@ class Config(BaseModel):
     min_repetition_words: int = Field(
         default=30, ge=2, description="responses with fewer words skip the repetition check"
     )
-    email: Literal["keep", "mask", "drop"] = "mask"
-    phone: Literal["keep", "mask", "drop"] = "mask"
-    url: Literal["keep", "mask", "drop"] = "keep"
+    email: Literal["keep", "drop"] = "keep"
+    phone: Literal["keep", "drop"] = "keep"
+    url: Literal["keep", "drop"] = "keep"
+
+    @field_validator("email", "phone", "url", mode="before")
+    @classmethod
+    def _masking_moved(cls, value: object) -> object:
+        if value == "mask":
+            raise ValueError(
+                "masking is the pii_mask transform's job: set keep or drop here and add "
+                "`- kind: pii_mask` to the filters (with email/phone/url: mask)"
+            )
+        return value
 
 
 def repetition(text: str, ngram: int) -> float:
@@ -191,90 +191,11 @@ def reasons_for(prompts: list[str], responses: list[str], config: Config) -> lis
     return frame.select(reason.alias("reason")).get_column("reason").to_list()
 
 
-def mask_rows(table: pa.Table, config: Config) -> tuple[pa.Table, dict[str, int]]:
-    """`table` with masked personal data (kinds set to `mask`), new ids and `meta.pii_masked`."""
-    kinds = [kind for kind in pii.PII_KINDS if getattr(config, kind) == "mask"]
-    totals: Counter[str] = Counter()
-    if not kinds or table.num_rows == 0:
-        return table, dict(totals)
-    # Find the rows that hold anything to mask with one vectorised pass, then edit only those.
-    joined = (
-        pl.from_arrow(table.select(["messages"]))
-        .with_row_index("row")
-        .explode("messages")
-        .unnest("messages")
-        .group_by("row", maintain_order=True)
-        .agg(pl.col("content").str.join("\n"))
-    )
-    pattern = "|".join(f"(?:{pii.PATTERNS[kind]})" for kind in kinds)
-    candidates = joined.filter(pl.col("content").str.contains(pattern)).get_column("row").to_list()
-    if not candidates:
-        return table, {}
-    messages = table.column("messages").to_pylist()
-    ids = table.column("id").to_pylist()
-    metas = table.column("meta").to_pylist()
-    changed = 0
-    for row in candidates:
-        turns = messages[row]
-        counts: Counter[str] = Counter()
-        new_turns = []
-        for turn in turns:
-            content = turn["content"]
-            for kind in kinds:
-                content, replaced = pii.mask(kind, content)
-                counts[kind] += replaced
-            new_turns.append({"role": turn["role"], "content": content})
-        if not sum(counts.values()):
-            continue
-        changed += 1
-        totals.update(counts)
-        messages[row] = normalise_messages(new_turns)
-        meta = json.loads(metas[row])
-        meta["pii_masked"] = {"counts": dict(+counts), "original_id": ids[row]}
-        metas[row] = json.dumps(meta, ensure_ascii=False, sort_keys=True)
-        ids[row] = instance_id(messages[row])
-    if not changed:
-        return table, {}
-    columns = {name: table.column(name) for name in INSTANCE_SCHEMA.names}
-    columns["id"] = pa.array(ids, pa.string())
-    columns["messages"] = pa.array(messages, pa.list_(MESSAGE_TYPE))
-    columns["meta"] = pa.array(metas, pa.string())
-    masked = pa.table(columns, schema=INSTANCE_SCHEMA)
-    return masked, {**dict(totals), "rows": changed}
+def verdicts(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Verdicts:
+    """Judge rows that fail a quality heuristic (personal data of a kind set to `drop` too).
 
-
-def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> StageResult:
-    """Reject rows that fail a quality heuristic; mask personal data in the rows kept.
-
-    Columns read: messages, meta. Rejected rows get reject_stage `quality` and one reason from
-    the module table. Kept rows with masked data get a new id and `meta.pii_masked`; a masked
-    row that became identical to an earlier kept row is rejected as `duplicate_after_masking`
-    with `duplicate_of` naming that row.
+    Columns read: messages. Verdicts: one reason from the module table, or None. Masking
+    personal data is not a filter's job: see the `pii_mask` transform (filters/pii.py).
     """
-    started = time.perf_counter()
     prompts, responses = prompts_and_responses(table)
-    reasons = reasons_for(prompts, responses, config)
-    result = split_rows(table, STAGE, reasons)
-    kept, masked = mask_rows(result.kept, config)
-    rejected, report = result.rejected, result.report
-    if masked:
-        seen: set[str] = set()
-        again: list[str | None] = []
-        for row_id in kept.column("id").to_pylist():
-            again.append(row_id if row_id in seen else None)
-            seen.add(row_id)
-        if any(again):
-            second = split_rows(
-                kept, STAGE, [DUPLICATE_AFTER_MASKING if d else None for d in again], again
-            )
-            kept = second.kept
-            rejected = pa.concat_tables([rejected, second.rejected])
-            drops = Counter(report.dropped_by_reason)
-            drops.update(second.report.dropped_by_reason)
-            report = report.model_copy(
-                update={"rows_out": kept.num_rows, "dropped_by_reason": dict(sorted(drops.items()))}
-            )
-    report = report.model_copy(
-        update={"seconds": time.perf_counter() - started, "extras": {"pii_masked": masked}}
-    )
-    return StageResult(kept, rejected, report)
+    return Verdicts(reasons_for(prompts, responses, config))

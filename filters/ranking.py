@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import polars as pl
 import pyarrow as pa
 
-
-def quality_score(meta: str, key: str | None) -> float:
-    """The numeric `meta[key]` of a row (higher survives); 0 without a key, -inf when absent.
-
-    >>> quality_score('{"score": 4}', "score"), quality_score("{}", "score")
-    (4.0, -inf)
-    """
-    if key is None:
-        return 0.0
-    value = json.loads(meta).get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return float("-inf")
-    return float(value)
+from instances import meta
 
 
 def survivors(
@@ -33,7 +20,8 @@ def survivors(
 
     `groups` holds one hashable group label per row (rows with equal labels are duplicates).
     Survival order: earlier in `source_priority` (unlisted sources last), then higher quality
-    (`meta[quality_key]`), then earlier position in the table.
+    (`meta[quality_key]`, read by `instances.meta.numbers`: a row without a score ranks below
+    every scored row), then earlier position in the table.
     """
     priority = {source: rank for rank, source in enumerate(source_priority)}
     frame = pl.DataFrame(
@@ -44,7 +32,7 @@ def survivors(
             "priority": [
                 priority.get(s, len(priority)) for s in table.column("source").to_pylist()
             ],
-            "quality": [quality_score(m, quality_key) for m in table.column("meta").to_pylist()],
+            "quality": meta.numbers(table.column("meta"), quality_key),
         }
     )
     best = (

@@ -31,7 +31,7 @@ from instances import InstructmixError, Report, StageResult
 from instances.context import StageContext
 from mixtures import build as stages
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
-from mixtures.recipe import Recipe, SourceSpec, load_recipe, recipe_path
+from mixtures.recipe import Recipe, SourceSpec, read_recipe
 
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10
@@ -156,9 +156,9 @@ def warn_shortfalls(reports: list[Report]) -> None:
 
 def load_for_run(recipe: str, limit: int | None) -> tuple[Recipe, str]:
     """The recipe to build and its YAML text for the card (the scaled recipe under --limit)."""
-    loaded = load_recipe(recipe)
+    loaded, _, text = read_recipe(recipe)
     if limit is None:
-        return loaded, recipe_path(recipe).read_text(encoding="utf-8")
+        return loaded, text
     from mixtures.scale import scale_recipe
 
     scaled = scale_recipe(loaded, limit)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticValidationError
 
 from instances import InstructmixError
+from instances.errors import describe_validation_error
 
 SCHEDULES_FILE = Path(__file__).parent / "schedules.yaml"
 FLOWS: dict[str, str] = {
@@ -102,12 +103,8 @@ def load_schedules(path: Path = SCHEDULES_FILE) -> Schedules:
     try:
         return Schedules.model_validate(data)
     except PydanticValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        hint = first["msg"]
-        if first["type"] == "extra_forbidden":
-            hint = "unknown field (see flows/schedules.py for the fields)"
-        raise SchedulesError(f"{path}: field '{where}': {hint}") from error
+        message = describe_validation_error(str(path), error, "flows/schedules.py")
+        raise SchedulesError(message) from error
 
 
 def load_flow(kind: str) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
+from instances import meta as meta_column
 from instances.errors import ValidationError
 from instances.ids import instance_id, normalise_messages
 
@@ -67,7 +67,7 @@ def make_instance(
         "category": category,
         "template": template,
         "lang": lang,
-        "meta": json.dumps(dict(meta or {}), ensure_ascii=False, sort_keys=True, default=str),
+        "meta": meta_column.dumps(meta),
     }
 
 
@@ -130,11 +130,9 @@ def validate(table: pa.Table, *, check_ids: bool = True) -> pa.Table:
         if row["origin"] not in ORIGINS:
             raise _fail(index, "origin", f"one of {sorted(ORIGINS)}", row["origin"])
         try:
-            meta = json.loads(row["meta"])
-        except json.JSONDecodeError:
-            meta = None
-        if not isinstance(meta, dict):
-            raise _fail(index, "meta", "a JSON object", row["meta"])
+            meta_column.loads(row["meta"])
+        except ValueError:
+            raise _fail(index, "meta", "a JSON object", row["meta"]) from None
         if check_ids and row["id"] != instance_id(row["messages"]):
             raise _fail(index, "id", "the content hash of the row's messages", row["id"])
     return table

@@ -10,7 +10,7 @@ share of the mixture's `total` rows.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -19,9 +19,11 @@ from pydantic import ValidationError as PydanticValidationError
 from filters.registry import FilterConfig
 from generators.registry import GeneratorConfig
 from instances import InstructmixError
+from instances.errors import describe_validation_error
 from train.spec import TrainSpec
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
+FIELDS_DOC = "mixtures/recipe.py"  # where an unknown-field error sends the reader
 
 
 class RecipeError(InstructmixError):
@@ -176,16 +178,6 @@ class Recipe(BaseModel):
         return self
 
 
-def _format_errors(where: str, error: PydanticValidationError) -> str:
-    first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"])
-    hint = first["msg"]
-    if first["type"] == "extra_forbidden":
-        hint = "unknown field (check the spelling; see mixtures/recipe.py for the fields)"
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: field '{location}': {hint}{more}"
-
-
 def parse_recipe(data: object, where: str = "recipe") -> Recipe:
     """Validate recipe data (parsed YAML) into a `Recipe`; errors name the field and the fix."""
     if not isinstance(data, dict):
@@ -195,7 +187,7 @@ def parse_recipe(data: object, where: str = "recipe") -> Recipe:
     try:
         return Recipe.model_validate(data)
     except PydanticValidationError as error:
-        raise RecipeError(_format_errors(where, error)) from error
+        raise RecipeError(describe_validation_error(where, error, FIELDS_DOC)) from error
 
 
 def recipe_path(name: str, recipes_dir: Path = RECIPES_DIR) -> Path:
@@ -210,11 +202,26 @@ def recipe_path(name: str, recipes_dir: Path = RECIPES_DIR) -> Path:
     return candidate
 
 
-def load_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> Recipe:
-    """Read and validate the recipe `name` (a name in `recipes_dir` or a path to a YAML file)."""
+class RecipeFile(NamedTuple):
+    """A recipe as read once: the validated model, its file and the YAML text (for the card)."""
+
+    recipe: Recipe
+    path: Path
+    text: str
+
+
+def read_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> RecipeFile:
+    """Read the recipe `name` (a name in `recipes_dir` or a path to a YAML file) once: the
+    validated model with the text it came from, so no caller opens the file a second time."""
     path = recipe_path(name, recipes_dir)
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise RecipeError(f"{path}: not valid YAML: {error}") from error
-    return parse_recipe(data, str(path))
+    return RecipeFile(parse_recipe(data, str(path)), path, text)
+
+
+def load_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> Recipe:
+    """Read and validate the recipe `name` (a name in `recipes_dir` or a path to a YAML file)."""
+    return read_recipe(name, recipes_dir).recipe

@@ -8,14 +8,13 @@ change which rows another source contributes. Rows not selected are counted in t
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from instances import Report
+from instances import Report, meta
 from mixtures.recipe import Recipe, SourceSpec, StratifySpec
 from mixtures.select import cap_per_task
 from mixtures.strata import stratified_draw
@@ -33,20 +32,12 @@ def derived_seed(seed: int, label: str) -> int:
 
 def recipe_sources(table: pa.Table) -> list[str]:
     """The recipe source label of every row (stored in `meta` by the build)."""
-    return [
-        json.loads(meta).get(RECIPE_SOURCE_KEY, "") for meta in table.column("meta").to_pylist()
-    ]
+    return [label or "" for label in meta.strings(table.column("meta"), RECIPE_SOURCE_KEY)]
 
 
 def tag_recipe_source(table: pa.Table, label: str) -> pa.Table:
     """Return `table` with `meta.recipe_source = label` on every row (ids do not change)."""
-    metas = []
-    for meta in table.column("meta").to_pylist():
-        data = json.loads(meta)
-        data[RECIPE_SOURCE_KEY] = label
-        metas.append(json.dumps(data, ensure_ascii=False, sort_keys=True))
-    index = table.schema.get_field_index("meta")
-    return table.set_column(index, "meta", pa.array(metas, pa.string()))
+    return meta.with_values(table, RECIPE_SOURCE_KEY, label)
 
 
 def weighted_counts(specs: list[SourceSpec], total: int) -> dict[str, int]:
@@ -76,12 +67,6 @@ def requested_rows(spec: SourceSpec, available: int, weighted: dict[str, int]) -
     if spec.weight is not None:
         return weighted[spec.name]
     return None
-
-
-def target_rows(spec: SourceSpec, available: int, weighted: dict[str, int] | None = None) -> int:
-    """How many rows `spec` takes out of `available` (all of them without an amount)."""
-    wanted = requested_rows(spec, available, weighted or {})
-    return available if wanted is None else min(wanted, available)
 
 
 def draw_source(
@@ -207,22 +192,12 @@ def upsample(table: pa.Table, specs: list[SourceSpec], seed: int) -> tuple[pa.Ta
 
 def flag_copies(table: pa.Table, copy_number: int) -> pa.Table:
     """`table` with `meta.upsample_copy = copy_number` on every row."""
-    metas = []
-    for meta in table.column("meta").to_pylist():
-        data = json.loads(meta)
-        data[UPSAMPLE_COPY_KEY] = copy_number
-        metas.append(json.dumps(data, ensure_ascii=False, sort_keys=True))
-    index = table.schema.get_field_index("meta")
-    return table.set_column(index, "meta", pa.array(metas, pa.string()))
+    return meta.with_values(table, UPSAMPLE_COPY_KEY, copy_number)
 
 
 def copy_numbers(table: pa.Table) -> list[int]:
     """Per row: its `meta.upsample_copy` (0 for original rows)."""
-    needle = f'"{UPSAMPLE_COPY_KEY}"'
-    return [
-        json.loads(meta).get(UPSAMPLE_COPY_KEY, 0) if needle in meta else 0
-        for meta in table.column("meta").to_pylist()
-    ]
+    return meta.integers(table.column("meta"), UPSAMPLE_COPY_KEY)
 
 
 def split_table(table: pa.Table, validation: float, seed: int) -> dict[str, pa.Table]:

@@ -8,18 +8,14 @@ with a higher quality score in `meta` come first; the rest are drawn in seeded r
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from instances import meta
 from mixtures.recipe import StratifySpec
-
-SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def even_allocation(
@@ -51,30 +47,6 @@ def even_allocation(
     return allocation
 
 
-def quality_scores(metas: list[str], key: str | None) -> np.ndarray:
-    """The numeric `meta[key]` of each row, -inf where absent or not a number (or no key)."""
-    if key is None or not metas:
-        return np.full(len(metas), -np.inf)
-    if not SIMPLE_KEY.match(key):  # a key JSONPath cannot name plainly: parse in Python
-        return _quality_scores_python(metas, key)
-    values = pl.Series(metas, dtype=pl.String).str.json_path_match(f"$.{key}")
-    numbers = values.cast(pl.Float64, strict=False)
-    # JSON booleans would cast to 1.0/0.0: they are not scores.
-    numbers = pl.select(
-        pl.when(values.is_in(["true", "false"])).then(None).otherwise(numbers)
-    ).to_series()
-    return numbers.fill_null(-np.inf).fill_nan(-np.inf).to_numpy().astype(float)
-
-
-def _quality_scores_python(metas: list[str], key: str) -> np.ndarray:
-    scores = np.full(len(metas), -np.inf)
-    for index, meta in enumerate(metas):
-        value = json.loads(meta).get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            scores[index] = float(value)
-    return scores
-
-
 def rank_in_stratum(
     positions: np.ndarray, scores: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -100,7 +72,7 @@ def stratified_draw(
     encoded = pc.dictionary_encode(table.column(spec.by).take(taken)).combine_chunks()
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     names = encoded.dictionary.to_pylist()
-    scores = quality_scores(table.column("meta").take(taken).to_pylist(), spec.quality_key)
+    scores = meta.numbers(table.column("meta").take(taken), spec.quality_key)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
     sizes = np.diff(bounds)

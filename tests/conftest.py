@@ -1,4 +1,8 @@
-"""Shared fixtures: the public-data mirror, an isolated Prefect home, a Prefect test harness."""
+"""Shared fixtures: the public-data mirror, an isolated Prefect home, a Prefect test harness.
+
+The whole session is offline: Hugging Face libraries are forced offline and any socket to a
+host other than this machine raises (tests/loopback_only.py), before anything is imported.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ import os
 import tempfile
 from pathlib import Path
 
+import loopback_only
 import pytest
 from mirror_path import MIRROR
+
+loopback_only.install()
 
 # Prefect reads its settings at import: isolate it before anything imports prefect (never the
 # project's .prefect/, whose server the session's end would otherwise stop).

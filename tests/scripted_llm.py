@@ -3,8 +3,9 @@
 `ScriptedLLM(reply)` serves `/v1/completions` and `/v1/chat/completions`; `reply(prompt)` returns
 the text (or `(text, finish_reason)`). Every request body is recorded. `fail_with` holds HTTP
 statuses to answer the next requests with (429, 500, ...), `delay_first` makes the next request
-sleep (to provoke client timeouts), `gate` (a threading.Event) holds requests until set, and
-`chat_only` answers 404 on `/v1/completions`.
+sleep (to provoke client timeouts), `gate` (a threading.Event) holds requests until set,
+`wait_for_requests(n)` blocks until n requests have arrived (no polling), and `chat_only`
+answers 404 on `/v1/completions`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class ScriptedLLM:
         self.gate: threading.Event | None = None
         self.hold_after: int | None = None
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)  # notified on every recorded request
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -41,6 +43,11 @@ class ScriptedLLM:
     def base_url(self) -> str:
         """The /v1 base URL of the server."""
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def wait_for_requests(self, count: int, timeout: float = 60) -> bool:
+        """Block until `count` requests have arrived (False if `timeout` seconds pass first)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.requests) >= count, timeout)
 
     def __enter__(self) -> ScriptedLLM:
         self.thread.start()
@@ -78,6 +85,7 @@ class ScriptedLLM:
                         self._send(404, {"error": {"message": "no completions here"}})
                         return
                     owner.requests.append({"path": self.path, **body})
+                    owner.arrived.notify_all()
                     number = len(owner.requests)
                     status = owner.fail_with.pop(0) if owner.fail_with else 200
                     delay, owner.delay_next = owner.delay_next, 0.0

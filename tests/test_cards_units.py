@@ -65,6 +65,14 @@ FUNNEL = [
         },
     },
     {
+        "stage": "pii_mask",
+        "rows_in": 4,
+        "rows_out": 4,
+        "dropped_by_reason": {},
+        "seconds": 0.0,
+        "extras": {"rows": 2, "rows_changed": {"email": 2, "phone": 0}, "matches": {"email": 3}},
+    },
+    {
         "stage": "sample",
         "rows_in": 4,
         "rows_out": 4,
@@ -165,6 +173,11 @@ def test_card_renders_decontamination_per_benchmark(folder):
     assert '| mmlu | 14,042 | 120 | 2 | "the capital of france is paris" |' in text
     assert "| gsm8k | 1,319 | 0 | 0 | - |" in text
     assert "ngram = `13`" in text
+
+
+def test_card_funnel_shows_rows_a_transform_changed(folder):
+    text = (folder / "README.md").read_text()
+    assert "| pii_mask | 4 | 4 | 100.0% | -; changed: email 2 | 0.00 |" in text
 
 
 def test_card_renders_sampler_strata_and_sampling(folder):

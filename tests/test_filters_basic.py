@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from filters import exact_dedup, length
+from filters.registry import run_filter
 from instances import make_instance, make_table
 
 
@@ -29,7 +32,7 @@ def test_exact_dedup_normalises_case_space_and_unicode_and_points_to_survivor():
         _row("Something else", "x"),
     ]
     table = make_table(rows)
-    result = exact_dedup.run(table, exact_dedup.Config(source_priority=["lima", "alpaca"]))
+    result = run_filter(table, exact_dedup.Config(source_priority=["lima", "alpaca"]))
     assert result.kept.column("id").to_pylist() == [rows[1]["id"], rows[3]["id"]]
     assert result.rejected.column("reject_reason").to_pylist() == ["exact_duplicate"] * 2
     assert result.rejected.column("duplicate_of").to_pylist() == [rows[1]["id"]] * 2
@@ -39,13 +42,13 @@ def test_exact_dedup_normalises_case_space_and_unicode_and_points_to_survivor():
 
 def test_exact_dedup_on_prompt_and_response_keeps_different_answers():
     rows = [_row("Q", "A1"), _row("q", "A1"), _row("Q", "A2")]
-    result = exact_dedup.run(make_table(rows), exact_dedup.Config(fields="prompt_response"))
+    result = run_filter(make_table(rows), exact_dedup.Config(fields="prompt_response"))
     assert result.kept.column("id").to_pylist() == [rows[0]["id"], rows[2]["id"]]
 
 
 def test_exact_dedup_prefers_higher_quality_within_a_source():
     rows = [_row("Q", "short", quality=0.1), _row("Q ", "long", quality=0.9)]
-    result = exact_dedup.run(make_table(rows), exact_dedup.Config(quality_key="quality"))
+    result = run_filter(make_table(rows), exact_dedup.Config(quality_key="quality"))
     assert result.kept.column("id").to_pylist() == [rows[1]["id"]]
     assert json.loads(result.rejected.column("meta")[0].as_py())["quality"] == 0.1
 
@@ -59,7 +62,7 @@ def test_length_filter_gives_each_reason():
         _row("fine prompt", "x" * 50),
     ]
     config = length.Config(min_prompt_chars=5, max_response_chars=20)
-    result = length.run(make_table(rows), config)
+    result = run_filter(make_table(rows), config)
     assert result.kept.column("id").to_pylist() == [rows[0]["id"]]
     assert result.rejected.column("reject_reason").to_pylist() == [
         "empty_prompt",
@@ -74,3 +77,15 @@ def test_length_filter_gives_each_reason():
         "response_too_long": 1,
     }
     assert result.report.rows_in == result.kept.num_rows + result.rejected.num_rows
+
+
+def test_dispatcher_refuses_a_filter_that_loses_rows():
+    from filters.dispatch import StageContractError, Transformed, Verdicts, judge, transform
+
+    rows = [_row("Hello", "lima"), _row("Other", "lima")]
+    with pytest.raises(StageContractError, match="1 verdicts for 2 rows"):
+        judge(make_table(rows), "broken", lambda t: Verdicts([None]))
+    with pytest.raises(StageContractError, match="returned 1 rows for 2"):
+        transform(
+            make_table(rows), "broken", lambda t: Transformed(t.slice(0, 1), Verdicts([None]))
+        )

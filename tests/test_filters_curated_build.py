@@ -18,7 +18,15 @@ from instances.context import StageContext
 from mixtures.build import build_into
 from mixtures.recipe import SourceSpec, load_recipe
 
-CURATION_STAGES = ["exact_dedup", "length", "quality", "near_dedup", "decontaminate", "language"]
+CURATION_STAGES = [
+    "exact_dedup",
+    "length",
+    "quality",
+    "pii_mask",
+    "near_dedup",
+    "decontaminate",
+    "language",
+]
 
 
 def _planted(mirror, path):
@@ -69,7 +77,7 @@ def test_funnel_has_every_stage_balanced_with_reasons(built):
     assert stages["decontaminate"]["extras"]["benchmarks"]["mmlu"]["rows"] >= 1
     assert stages["decontaminate"]["dropped_by_reason"]["contaminated:gsm8k"] == 1
     assert stages["language"]["dropped_by_reason"]["language_not_allowed"] >= 1
-    assert stages["quality"]["extras"]["pii_masked"]["email"] >= 1
+    assert stages["pii_mask"]["extras"]["rows_changed"]["email"] >= 1
     rejected = pq.read_table(folder / "rejected.parquet").to_pylist()
     by_stage = {}
     for dropped in rejected:

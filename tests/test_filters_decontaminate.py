@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from filters import decontaminate
 from filters.benchmark_sets import CATALOG, benchmark_texts
+from filters.registry import run_filter
 from instances.context import StageContext
 
 
@@ -35,7 +36,7 @@ def test_13_gram_copy_and_short_truthfulqa_question_are_rejected(mirror):
         row(almost),
     ]
     config = decontaminate.Config(benchmarks=["gsm8k", "truthfulqa"])
-    result = decontaminate.run(table(rows), config, StageContext(mirror=mirror))
+    result = run_filter(table(rows), config, StageContext(mirror=mirror))
     check_balanced(result, 4)
     assert result.kept.column("id").to_pylist() == [rows[1]["id"], rows[3]["id"]]
     assert result.rejected.column("reject_reason").to_pylist() == [
@@ -54,9 +55,9 @@ def test_response_side_is_scanned_unless_prompt_only(mirror):
     rows = [row("Give me a maths problem.", question)]
     ctx = StageContext(mirror=mirror)
     both = decontaminate.Config(benchmarks=["gsm8k"])
-    assert decontaminate.run(table(rows), both, ctx).kept.num_rows == 0
+    assert run_filter(table(rows), both, ctx).kept.num_rows == 0
     prompt_only = both.model_copy(update={"fields": "prompt"})
-    assert decontaminate.run(table(rows), prompt_only, ctx).kept.num_rows == 1
+    assert run_filter(table(rows), prompt_only, ctx).kept.num_rows == 1
 
 
 def test_every_catalog_benchmark_reads_from_the_mirror(mirror):
@@ -81,9 +82,9 @@ def test_question_templates_that_recur_in_a_benchmark_are_not_phrases(mirror):
     rows = [row("Which of the following statements is correct? Cats are mammals.")]
     ctx = StageContext(mirror=mirror)
     default = decontaminate.Config(benchmarks=["mmlu"])
-    result = decontaminate.run(table(rows), default, ctx)
+    result = run_filter(table(rows), default, ctx)
     assert result.kept.num_rows == 1
     assert result.report.extras["benchmarks"]["mmlu"]["repeated_phrases_skipped"] > 100
     strict = default.model_copy(update={"skip_repeated_phrases": False})
-    result = decontaminate.run(table(rows), strict, ctx)
+    result = run_filter(table(rows), strict, ctx)
     assert result.rejected.column("reject_reason").to_pylist() == ["contaminated:mmlu"]

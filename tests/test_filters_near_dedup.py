@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from benchmarks.near_dedup import shingles, truth_pairs
 from filters import minhash, near_dedup
+from filters.registry import run_filter
 from filters.union_find import components
 
 BASE = (
@@ -42,7 +43,7 @@ def test_planted_near_duplicates_are_rejected_and_the_best_row_kept():
         row(OTHERS[3]),
     ]
     config = near_dedup.Config(ngram=2, threshold=0.8, source_priority=["lima", "alpaca"])
-    result = near_dedup.run(table(rows), config)
+    result = run_filter(table(rows), config)
     check_balanced(result, len(rows))
     kept = result.kept.column("id").to_pylist()
     assert kept == [rows[i]["id"] for i in (1, 2, 3, 5, 6)]
@@ -60,7 +61,7 @@ def test_quality_then_position_break_ties_within_a_source():
         row(_near(BASE, 9), meta={"score": 5}),
     ]
     config = near_dedup.Config(ngram=2, quality_key="score")
-    result = near_dedup.run(table(rows), config)
+    result = run_filter(table(rows), config)
     assert result.kept.column("id").to_pylist() == [rows[1]["id"]]
     assert result.rejected.column("duplicate_of").to_pylist() == [rows[1]["id"]] * 2
 
@@ -70,16 +71,16 @@ def test_verification_removes_candidates_below_the_threshold():
     rows = [row(BASE), row(OTHERS[0]), row(OTHERS[1])]
     loose = near_dedup.Config(bands=1, rows_per_band=1, num_perm=8, verify="none")
     strict = loose.model_copy(update={"verify": "jaccard"})
-    assert near_dedup.run(table(rows), strict).kept.num_rows == 3
+    assert run_filter(table(rows), strict).kept.num_rows == 3
     for verify in ("jaccard", "rapidfuzz"):
         config = near_dedup.Config(ngram=1, verify=verify)
-        result = near_dedup.run(table([row(BASE), row(_near(BASE, 4)), row(OTHERS[0])]), config)
+        result = run_filter(table([row(BASE), row(_near(BASE, 4)), row(OTHERS[0])]), config)
         assert result.report.dropped_by_reason == {"near_duplicate": 1}, verify
 
 
 def test_rows_without_words_are_never_near_duplicates():
     rows = [row("?!", "..."), row("...", "!!"), row(BASE)]
-    result = near_dedup.run(table(rows), near_dedup.Config(fields="prompt"))
+    result = run_filter(table(rows), near_dedup.Config(fields="prompt"))
     check_balanced(result, 3)
     assert result.kept.num_rows == 3
 
@@ -90,10 +91,10 @@ def test_sharded_parallel_run_matches_single_process():
     texts = [" ".join(rng.choice(vocabulary) for _ in range(60)) for _ in range(220)]
     texts += [_near(t, 7) for t in texts[:40]]
     rows = [row(t) for t in texts]
-    single = near_dedup.run(table(rows), near_dedup.Config(shard_size=100, workers=1))
+    single = run_filter(table(rows), near_dedup.Config(shard_size=100, workers=1))
     for executor in ("thread", "process"):
         config = near_dedup.Config(shard_size=100, workers=2, executor=executor)
-        parallel = near_dedup.run(table(rows), config)
+        parallel = run_filter(table(rows), config)
         assert single.kept.column("id").to_pylist() == parallel.kept.column("id").to_pylist()
         assert (
             single.rejected.column("duplicate_of").to_pylist()
@@ -158,5 +159,5 @@ def test_ground_truth_join_equals_brute_force():
 def test_empty_table_passes_through():
     from instances import empty_table
 
-    result = near_dedup.run(empty_table(), near_dedup.Config())
+    result = run_filter(empty_table(), near_dedup.Config())
     check_balanced(result, 0)

@@ -1,4 +1,5 @@
-"""Quality heuristics (one reason each, exact ids), PII mask-or-drop, language filter."""
+"""Quality heuristics (one reason each, exact ids), PII drop (quality) and mask (pii_mask
+transform), language transform."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from curation_rows import check_balanced, row, table
 from pydantic import ValidationError
 
-from filters import language, quality
+from filters import language, pii, quality
+from filters.registry import run_filter
 from instances import instance_id, validate
 
 GOOD = "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen."
@@ -27,7 +29,7 @@ def test_each_heuristic_has_its_own_reason():
         row("Write a poem about cats.", REPEATED),
         row("What is <noinput>?", GOOD),
     ]
-    result = quality.run(table(rows), quality.Config())
+    result = run_filter(table(rows), quality.Config())
     check_balanced(result, len(rows))
     assert result.kept.column("id").to_pylist() == [rows[0]["id"]]
     assert result.rejected.column("reject_reason").to_pylist() == [
@@ -51,9 +53,9 @@ def test_heuristics_can_be_turned_off_and_ordinary_rows_pass():
         row("Draw a cat.", "I'm sorry, but I cannot help with drawing images."),
         row("Describe the sky.", "I can't help but admire the deep blue sky at dusk."),
     ]
-    result = quality.run(table(rows), quality.Config(refusal=False))
+    result = run_filter(table(rows), quality.Config(refusal=False))
     assert result.kept.num_rows == 5
-    result = quality.run(table(rows), quality.Config())
+    result = run_filter(table(rows), quality.Config())
     assert result.rejected.column("id").to_pylist() == [rows[3]["id"]]  # only the refusal
 
 
@@ -65,8 +67,10 @@ def test_pii_is_masked_in_kept_rows_with_a_new_id_and_meta():
         ),
         row("Explain photosynthesis.", GOOD),
     ]
-    result = quality.run(table(rows), quality.Config(url="mask"))
+    result = run_filter(table(rows), pii.Config(url="mask"))
     check_balanced(result, 2)
+    assert set(result.report.dropped_by_reason) == set()
+    assert result.report.stage == "pii_mask"
     masked = result.kept.to_pylist()[0]
     assert masked["messages"][0]["content"] == "Email [EMAIL] or call [PHONE]."
     assert masked["messages"][1]["content"] == "Visit [URL] today."
@@ -77,21 +81,25 @@ def test_pii_is_masked_in_kept_rows_with_a_new_id_and_meta():
         "original_id": rows[0]["id"],
     }
     assert result.kept.to_pylist()[1]["id"] == rows[1]["id"]
-    assert result.report.extras["pii_masked"] == {"email": 1, "phone": 1, "url": 1, "rows": 1}
+    assert result.report.extras == {
+        "rows": 1,
+        "rows_changed": {"email": 1, "phone": 1, "url": 1},
+        "matches": {"email": 1, "phone": 1, "url": 1},
+    }
     validate(result.kept)
 
 
 def test_pii_drop_rejects_with_the_kind_and_keep_leaves_it():
     rows = [row("Call 555-123-4567 now please", GOOD), row("See www.example.com for more", GOOD)]
-    dropped = quality.run(table(rows), quality.Config(phone="drop", url="drop"))
+    dropped = run_filter(table(rows), quality.Config(phone="drop", url="drop"))
     assert dropped.rejected.column("reject_reason").to_pylist() == ["pii_phone", "pii_url"]
-    kept = quality.run(table(rows), quality.Config(phone="keep", url="keep"))
+    kept = run_filter(table(rows), quality.Config(phone="keep", url="keep"))
     assert kept.kept.column("id").to_pylist() == [r["id"] for r in rows]
 
 
 def test_plain_number_lists_are_not_phone_numbers():
     rows = [row("Add 100 200 300 and 2023-11-21 dates", "The sum is 600 and the year 2023.")]
-    result = quality.run(table(rows), quality.Config(phone="drop"))
+    result = run_filter(table(rows), quality.Config(phone="drop"))
     assert result.kept.num_rows == 1
 
 
@@ -107,7 +115,7 @@ def test_language_filter_rejects_other_languages_and_sets_lang():
         row("Hi", "Hello"),  # too short to identify: the declared lang stands
     ]
     rows[1]["lang"] = "en"  # declared wrongly
-    result = language.run(table(rows), language.Config(languages=["en", "fr"]))
+    result = run_filter(table(rows), language.Config(languages=["en", "fr"]))
     check_balanced(result, 4)
     assert result.kept.column("id").to_pylist() == [rows[0]["id"], rows[1]["id"], rows[3]["id"]]
     assert result.kept.column("lang").to_pylist() == ["en", "fr", "en"]
@@ -126,12 +134,13 @@ def test_language_config_wants_iso_codes():
     [
         (quality, quality.Config()),
         (language, language.Config()),
+        (pii, pii.Config()),
     ],
 )
 def test_empty_table_passes_through(module, config):
     from instances import empty_table
 
-    result = module.run(empty_table(), config)
+    result = run_filter(empty_table(), config)
     check_balanced(result, 0)
 
 
@@ -141,7 +150,7 @@ def test_rows_identical_after_masking_keep_one():
         row("Explain photosynthesis.", GOOD),
         row("Write to bob@example.org about the meeting.", "Done."),
     ]
-    result = quality.run(table(rows), quality.Config())
+    result = run_filter(table(rows), pii.Config())
     check_balanced(result, 3)
     kept = result.kept.to_pylist()
     assert [k["messages"][0]["content"] for k in kept] == [
@@ -151,3 +160,8 @@ def test_rows_identical_after_masking_keep_one():
     assert result.rejected.column("reject_reason").to_pylist() == ["duplicate_after_masking"]
     assert result.rejected.column("duplicate_of").to_pylist() == [kept[0]["id"]]
     assert result.report.dropped_by_reason == {"duplicate_after_masking": 1}
+
+
+def test_quality_points_mask_to_the_pii_transform():
+    with pytest.raises(ValidationError, match="pii_mask transform"):
+        quality.Config(email="mask")

@@ -145,3 +145,21 @@ def test_reports_add_up_and_balance():
 def test_meta_is_json_with_sorted_keys():
     row = _row()
     assert json.loads(row["meta"]) == {"license": "cc0-1.0"}
+
+
+def test_the_session_is_offline_and_loopback_only():
+    import os
+    import socket
+
+    from loopback_only import NonLoopbackNetwork
+
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["HF_DATASETS_OFFLINE"] == "1"
+    with pytest.raises(NonLoopbackNetwork, match="example.org"):
+        socket.getaddrinfo("example.org", 443)
+    with socket.socket() as probe, pytest.raises(NonLoopbackNetwork, match="192.0.2.1"):
+        probe.connect(("192.0.2.1", 9))
+    with socket.socket() as server:  # loopback still works
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        with socket.create_connection(server.getsockname(), timeout=5):
+            pass

@@ -235,7 +235,7 @@ def test_generate_source_applies_selectors_and_keeps_the_funnel_balanced(mirror)
 
 
 def test_quality_scores_read_numbers_only():
-    from mixtures.strata import quality_scores
+    from instances.meta import numbers as quality_scores
 
     metas = [
         '{"quality": 0.5}',

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 from pipeline_support import make_mini_mirror, mini_recipe, parquet_files, write_recipe
@@ -106,35 +105,38 @@ def test_run_publishes_funnel_composition_and_card_artifacts(runs):
 
 
 def test_llm_limit_holds_across_tasks(prefect_harness):
+    """With 1 slot the second call enters only after the first left; without a limit both are
+    inside at once. Proved with barriers and counters, not with sleeps and clocks."""
     from prefect import flow, task
 
     from flows.concurrency import ensure_llm_limit, llm_limit, llm_slot
 
-    spans: dict[str, list[tuple[float, float]]] = {}
     lock = threading.Lock()
+    asked = {name: threading.Barrier(2, timeout=60) for name in ("one", "missing")}
+    together = threading.Barrier(2, timeout=60)  # passes only if both are inside at once
+    inside = {"one": 0, "missing": 0}
+    peak = {"one": 0, "missing": 0}
 
     @task
-    def call(name: str, i: int) -> None:
-        with llm_slot(name=name):
-            start = time.monotonic()
-            time.sleep(1.0)
+    def call(name: str, limited: bool) -> None:
+        asked[name].wait()  # both tasks have started before either asks for the slot
+        with llm_slot(name=f"llm-test-{name}"):
             with lock:
-                spans.setdefault(name, []).append((start, time.monotonic()))
+                inside[name] += 1
+                peak[name] = max(peak[name], inside[name])
+            if not limited:
+                together.wait()
+            with lock:
+                inside[name] -= 1
 
     @flow
-    def two_calls(name: str) -> None:
-        for future in [call.submit(name, i) for i in range(2)]:
+    def two_calls(name: str, limited: bool) -> None:
+        for future in [call.submit(name, limited) for _ in range(2)]:
             future.result()
 
     ensure_llm_limit(1, name="llm-test-one")
     assert llm_limit("llm-test-one") == 1
     assert llm_limit("llm-test-missing") is None
-    two_calls("llm-test-one")
-    two_calls("llm-test-missing")  # no limit on the server: the calls overlap
-
-    def overlap(name):
-        (a_start, a_end), (b_start, b_end) = sorted(spans[name])
-        return b_start < a_end
-
-    assert not overlap("llm-test-one")
-    assert overlap("llm-test-missing")
+    two_calls("one", True)
+    two_calls("missing", False)  # no limit on the server: the calls overlap
+    assert peak == {"one": 1, "missing": 2}

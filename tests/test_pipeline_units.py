@@ -245,9 +245,9 @@ def test_every_registered_row_wise_filter_gives_the_same_rows_sharded(tmp_path, 
     ]
     table = pa.concat_tables(tables)
     checked = []
-    for kind in sorted(sharding.ROW_WISE_KINDS & set(registry._MODULES)):
+    for kind in sorted(sharding.ROW_WISE_KINDS & set(registry.CONFIGS)):
         try:
-            config = registry._MODULES[kind].Config()
+            config = registry.CONFIGS[kind]()
         except ValidationError:
             continue
         whole = apply_filter(table, config, ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mixtures.recipe import RecipeError, load_recipe, parse_recipe
+from mixtures.recipe import RecipeError, load_recipe, parse_recipe, read_recipe
 
 LIMA = {"kind": "existing", "dataset": "lima"}
 
@@ -13,6 +13,18 @@ def test_demo_recipe_loads():
     recipe = load_recipe("demo")
     assert [s.name for s in recipe.sources] == ["stanford_alpaca", "lima"]
     assert recipe.split.validation == 0.1
+
+
+def test_read_recipe_returns_the_model_and_the_text_it_was_read_from(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "name: mine\nsources:\n  - {name: lima, generator: {kind: existing, dataset: lima}}\n",
+        encoding="utf-8",
+    )
+    recipe, where, text = read_recipe(str(path))
+    path.unlink()  # nothing reads the file again
+    assert recipe.name == "mine" and where == path
+    assert text.startswith("name: mine\n")
 
 
 def test_unknown_recipe_lists_known_ones():

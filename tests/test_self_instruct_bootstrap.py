@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -176,10 +175,8 @@ def test_resume_after_the_process_is_killed_mid_run(tmp_path):
             [sys.executable, "-c", CHILD, server.base_url, str(out), str(cache), str(MIRROR)],
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        deadline = time.monotonic() + 60
-        while len(server.requests) < 17 and time.monotonic() < deadline:
-            assert child.poll() is None, "the child ended before it was killed"
-            time.sleep(0.05)
+        assert server.wait_for_requests(17), "the child never reached its 17th request"
+        assert child.poll() is None, "the child ended before it was killed"
         child.send_signal(signal.SIGKILL)
         child.wait(10)
         server.hold_after = None

@@ -92,7 +92,7 @@ def test_yaml_loader_never_builds_python_objects(tmp_path: Path) -> None:
 def test_malformed_template_names_file_and_template(tmp_path: Path) -> None:
     path = tmp_path / "templates.yaml"
     path.write_text("templates:\n  x1: !Template\n    id: x1\n    name: broken\n")
-    with pytest.raises(TemplateError, match=r"templates.yaml: template 'x1', field 'jinja'"):
+    with pytest.raises(TemplateError, match=r"templates.yaml: template 'x1': field 'jinja'"):
         load_template_file(path, "bad")
 
 

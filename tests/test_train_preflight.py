@@ -9,14 +9,13 @@ import pytest
 
 from instances import make_instance, make_table, write_parquet_atomic
 from train.data import TrainDataError, load_mixture
+from train.packing import bfd_bins, packing_estimate
 from train.preflight import (
     EMPTY_ASSISTANT_MASK,
     NO_CHAT_TEMPLATE,
     NO_GENERATION_MARKERS,
     NO_LOSS_TOKENS,
     TRUNCATED,
-    bfd_bins,
-    packing_estimate,
     preflight,
 )
 from train.spec import TrainSpec

@@ -5,8 +5,10 @@ the real SFT code path end to end. Also home of `CHATML_TEMPLATE`, the ChatML ch
 assistant turns sit inside `{% generation %}` markers (end-of-turn token included), which
 TRL's assistant-only loss needs.
 
-    >>> tokenizer = train_tokenizer(["hello world"] * 10, vocab_size=300)  # doctest: +SKIP
-    >>> model = tiny_llama(tokenizer, TinyModelSpec(), max_length=128, seed=0)  # doctest: +SKIP
+    >>> tokenizer = train_tokenizer(["hello world"] * 10, vocab_size=300)
+    >>> model = tiny_llama(tokenizer, TinyModelSpec(), max_length=128, seed=0)
+    >>> model.config.model_type, tokenizer.eos_token == IM_END
+    ('llama', True)
 """
 
 from __future__ import annotations

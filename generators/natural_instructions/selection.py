@@ -7,19 +7,16 @@ Mirror layout (as `../shared/data/natural_instructions`): `tasks/<task>.json` an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from generators.natural_instructions.config import Config
 from generators.natural_instructions.task_file import (
     TaskFile,
     parse_task_file,
     read_task_list,
 )
 from instances import SourceError
-
-if TYPE_CHECKING:
-    from generators.natural_instructions.generate import Config
 
 MIRROR_DIR = "natural_instructions"
 SPLITS = ("train", "test")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticValidationError
 
 from instances import SourceError
+from instances.errors import describe_validation_error
 
 TASK_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
@@ -170,10 +171,6 @@ class TaskFile(BaseModel):
         return "; ".join(names) if names else "unknown"
 
 
-def _field_path(error: dict[str, Any]) -> str:
-    return ".".join(str(part) for part in error["loc"]) or "(top level)"
-
-
 def parse_task_data(data: Any, name: str, where: str) -> TaskFile:
     """Validate the decoded JSON of one task into a `TaskFile`; errors name `where` and the field.
 
@@ -187,18 +184,7 @@ def parse_task_data(data: Any, name: str, where: str) -> TaskFile:
     try:
         return TaskFile.model_validate({**data, "name": name})
     except PydanticValidationError as error:
-        first = error.errors()[0]
-        got = repr(first.get("input"))
-        got = got if len(got) <= 60 else got[:57] + "..."
-        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        message = first["msg"].removeprefix("Value error, ")
-        if not first["loc"]:
-            raise SourceError(f"{where}: {message}{more}") from error
-        if first["type"] == "missing":
-            raise SourceError(f"{where}: field '{_field_path(first)}' is missing{more}") from error
-        raise SourceError(
-            f"{where}: field '{_field_path(first)}': {message}, got {got}{more}"
-        ) from error
+        raise SourceError(describe_validation_error(where, error)) from error
 
 
 def parse_task_file(path: Path) -> TaskFile:

@@ -20,7 +20,6 @@ from generators.templated.render import Rendered, RenderFailure
 from generators.templated.templates import Template
 
 Variant = Literal["zs_opt", "zs_noopt", "fs", "cot"]
-VARIANTS: tuple[str, ...] = ("zs_opt", "zs_noopt", "fs", "cot")
 
 NO_EXEMPLARS = "no_exemplars"
 EMPTY_RATIONALE = "empty_rationale"

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from instances import InstructmixError
+from instances.errors import describe_validation_error
 
 SEPARATOR = "|||"
 PROMPTSOURCE_DIR = "promptsource/templates"
@@ -115,11 +116,8 @@ def parse_templates(data: Any, template_set: str, where: str) -> tuple[Template,
         try:
             parsed.append(Template.model_validate(fields))
         except PydanticValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise TemplateError(
-                f"{where}: template {key!r}, field '{field}': {first['msg']}"
-            ) from error
+            message = describe_validation_error(f"{where}: template {key!r}", error)
+            raise TemplateError(message) from error
     names = [t.name for t in parsed]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
