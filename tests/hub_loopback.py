@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -231,9 +232,23 @@ class FakeHub:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeHub:
+        # The session is offline for the real Hub; this one lives on loopback, so lift
+        # huggingface_hub's offline switch while it runs (the socket guard still holds).
+        from huggingface_hub import constants
+
+        self._offline = (os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE)
+        os.environ["HF_HUB_OFFLINE"] = "0"
+        constants.HF_HUB_OFFLINE = False
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        from huggingface_hub import constants
+
         self.server.shutdown()
         self.server.server_close()
+        env, constants.HF_HUB_OFFLINE = self._offline
+        if env is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = env
