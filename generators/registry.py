@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from generators import existing, local, natural_instructions
+from generators import dataset, existing, local, natural_instructions
 from generators.self_instruct import generate as self_instruct_pool
 from generators.templated import generator as templated
 from instances import StageResult
@@ -20,6 +20,7 @@ from instances.context import StageContext
 
 GeneratorConfig = Annotated[
     existing.Config
+    | dataset.Config
     | local.Config
     | natural_instructions.Config
     | templated.Config
@@ -29,6 +30,7 @@ GeneratorConfig = Annotated[
 
 _MODULES: dict[str, ModuleType] = {
     "existing": existing,
+    "dataset": dataset,
     "instances_file": local,
     "natural_instructions": natural_instructions,
     "templated": templated,
