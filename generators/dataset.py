@@ -23,13 +23,13 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import model_validator
+from pydantic import Field
 
 from instances import StageResult, make_table
 from instances.context import StageContext
 from instances.dataset_files import location_files
 from instances.dataset_rows import Converted, Labels, convert_rows
-from instances.dataset_spec import DatasetSpec
+from instances.dataset_spec import DatasetSpec, Origin
 from instances.rejected import split_rows
 
 STAGE = "generate"
@@ -39,15 +39,10 @@ class Config(DatasetSpec):
     """A dataset spec as a recipe source (`origin` is required here)."""
 
     kind: Literal["dataset"] = "dataset"
-
-    @model_validator(mode="after")
-    def _origin_given(self) -> Config:
-        if self.origin is None:
-            raise ValueError(
-                "origin: say where the rows come from: human, distilled, self_instruct, "
-                "public_task or crowdsourced_schema"
-            )
-        return self
+    origin: Origin = Field(
+        description="where the rows come from: human, distilled, self_instruct, public_task "
+        "or crowdsourced_schema"
+    )
 
 
 def provenance(spec: DatasetSpec) -> dict[str, Any]:
@@ -75,7 +70,7 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
     started = time.perf_counter()
     labels = Labels(
         source=config.label,
-        origin=config.origin or "human",
+        origin=config.origin,
         template=f"dataset/{config.format}",
         meta=provenance(config),
     )

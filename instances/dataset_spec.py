@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from instances.schema import ORIGINS
 
@@ -58,14 +58,17 @@ class DataLocation(BaseModel):
     split: str = Field(default="train", min_length=1, description="which split to read")
     revision: str | None = Field(default=None, description="Hub branch, tag or commit")
 
+    @field_validator("config", "revision")
+    @classmethod
+    def _hub_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("path") is not None:
+            raise ValueError(f"{info.field_name} is for Hub datasets; a local path has none")
+        return value
+
     @model_validator(mode="after")
     def _one_location(self) -> DataLocation:
         if (self.hub is None) == (self.path is None):
             raise ValueError("give exactly one of hub (a dataset id) or path (file, glob, folder)")
-        if self.path is not None:
-            for key in ("config", "revision"):
-                if getattr(self, key) is not None:
-                    raise ValueError(f"{key} is for Hub datasets; a local path has none")
         return self
 
     @property
@@ -75,11 +78,6 @@ class DataLocation(BaseModel):
             return self.hub
         name = PurePath(self.path or "").name
         return name.split(".")[0] or "data"
-
-
-def _either(spec: BaseModel, fixed: str, column: str) -> None:
-    if getattr(spec, fixed) is not None and getattr(spec, column) is not None:
-        raise ValueError(f"give {fixed} (one value) or {column} (a column), not both")
 
 
 class DatasetSpec(DataLocation):
@@ -98,18 +96,30 @@ class DatasetSpec(DataLocation):
     lang_column: str | None = Field(default=None, min_length=1, description="column: language")
     license: str = Field(default="unknown", min_length=1, description="license of the rows")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> DatasetSpec:
-        _either(self, "task", "task_column")
-        _either(self, "category", "category_column")
-        _either(self, "lang", "lang_column")
-        allowed = FORMAT_FIELDS[self.format]
-        unknown = sorted(set(self.columns) - set(allowed))
+    @field_validator("task_column", "category_column", "lang_column")
+    @classmethod
+    def _value_or_column(cls, value: str | None, info: ValidationInfo) -> str | None:
+        fixed = (info.field_name or "").removesuffix("_column")
+        if value is not None and info.data.get(fixed) is not None:
+            raise ValueError(f"give {fixed} (one value) or {info.field_name} (a column), not both")
+        return value
+
+    @field_validator("columns")
+    @classmethod
+    def _renames_fit_format(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        fmt = info.data.get("format")
+        if fmt is None:  # the format itself failed; its error is reported
+            return value
+        allowed = FORMAT_FIELDS[fmt]
+        unknown = sorted(set(value) - set(allowed))
         if unknown:
             raise ValueError(
-                f"columns: {unknown} are not fields of format {self.format!r}; "
-                f"it renames {list(allowed)}"
+                f"{unknown} are not fields of format {fmt!r}; it renames {list(allowed)}"
             )
+        return value
+
+    @model_validator(mode="after")
+    def _columns_given(self) -> DatasetSpec:
         if self.format == "columns":
             missing = [key for key in ("prompt", "response") if key not in self.columns]
             if missing:
