@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from generators.natural_instructions import hub, selection
+from generators.natural_instructions import folder, hub, selection
 from generators.natural_instructions.encodings import (
     TK_INSTRUCT_DEFAULT,
     EncodingError,
@@ -59,6 +59,11 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["natural_instructions"] = "natural_instructions"
+    tasks_dir: Path | None = Field(
+        default=None,
+        description="a folder of SuperNI task files (with its own splits/ if present) "
+        "instead of the mirror's or the Hub's",
+    )
     encoding: str = Field(
         default=TK_INSTRUCT_DEFAULT,
         description="instruction encoding, e.g. 'def+pos2', 'full', 'prompt+def' (encodings.py)",
@@ -238,6 +243,8 @@ def _extras(
 
 def _load_tasks(config: Config, ctx: StageContext) -> list[tuple[TaskFile, str, str]]:
     """(task, its default split, where it was read) for every task the config selects."""
+    if config.tasks_dir is not None:
+        return folder.folder_tasks(config, config.tasks_dir, ctx.mirror, ctx.show_progress)
     if ctx.mirror is not None:
         return selection.mirror_tasks(config, ctx.mirror, ctx.show_progress)
     if config.split_by == "category":
@@ -281,6 +288,8 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
 
 def inputs(config: Config, ctx: StageContext) -> list[Path]:
     """The mirror files `generate` reads for `config`: split lists and task files."""
+    if config.tasks_dir is not None:
+        return folder.folder_inputs(config, config.tasks_dir, ctx.mirror)
     if ctx.mirror is None:
         return []
     return selection.mirror_inputs(config, ctx.mirror)
