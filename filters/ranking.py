@@ -32,7 +32,8 @@ def survivors(
     """For each row, the id of the row that survives its group, or None if it is the survivor.
 
     `groups` holds one hashable group label per row (rows with equal labels are duplicates).
-    Survival order: earlier in `source_priority` (unlisted sources last), then higher quality
+    Survival order: earlier in `source_priority` (recipe source names, `meta.recipe_source`,
+    else the `source` column; unlisted sources last), then higher quality
     (`meta[quality_key]`), then earlier position in the table.
     """
     priority = {source: rank for rank, source in enumerate(source_priority)}
@@ -41,9 +42,7 @@ def survivors(
             "group": pl.Series(list(groups)),
             "position": pl.int_range(0, table.num_rows, eager=True),
             "id": table.column("id").to_pylist(),
-            "priority": [
-                priority.get(s, len(priority)) for s in table.column("source").to_pylist()
-            ],
+            "priority": [priority.get(s, len(priority)) for s in recipe_sources(table)],
             "quality": [quality_score(m, quality_key) for m in table.column("meta").to_pylist()],
         }
     )
@@ -62,3 +61,14 @@ def survivors(
             ["position", "survivor", "kept_at"]
         ).iter_rows()
     ]
+
+
+def recipe_sources(table: pa.Table) -> list[str]:
+    """Each row's recipe source label (`meta.recipe_source`, else its `source` column)."""
+    labels = []
+    for source, meta in zip(
+        table.column("source").to_pylist(), table.column("meta").to_pylist(), strict=True
+    ):
+        label = json.loads(meta).get("recipe_source") if meta else None
+        labels.append(label if isinstance(label, str) else source)
+    return labels

@@ -15,10 +15,13 @@ from flows.commands import cards as card_commands
 from flows.commands import inspect as inspect_commands
 from flows.commands import natural_instructions as ni_commands
 from flows.commands import pipeline as pipeline_commands
+from flows.commands import recipes as recipe_commands
 from flows.commands import self_instruct as self_instruct_commands
 from flows.commands import sources as sources_commands
 from flows.commands import train as train_commands
+from flows.settings import recipe_folders
 from instances import InstructmixError
+from mixtures.recipe_search import set_recipe_folders
 
 app = typer.Typer(
     name="instructmix",
@@ -36,6 +39,7 @@ def _root(
 ) -> None:
     """Build instruction-tuning mixtures reproducibly (run a command with --help for more)."""
     ctx.obj = {"debug": debug}
+    set_recipe_folders(recipe_folders())  # INSTRUCTMIX_RECIPES, read here at the edge
 
 
 build_commands.register(app)
@@ -46,6 +50,7 @@ self_instruct_commands.register(app)
 sources_commands.register(app)
 train_commands.register(app)
 pipeline_commands.register(app)
+recipe_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

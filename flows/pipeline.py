@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import yaml
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
@@ -155,11 +154,10 @@ def load_for_run(recipe: str, limit: int | None) -> tuple[Recipe, str]:
     loaded = load_recipe(recipe)
     if limit is None:
         return loaded, recipe_path(recipe).read_text(encoding="utf-8")
-    from mixtures.scale import scale_recipe
+    from mixtures.scale import scale_recipe, scaled_recipe_yaml
 
     scaled = scale_recipe(loaded, limit)
-    text = yaml.safe_dump(scaled.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
-    return scaled, text
+    return scaled, scaled_recipe_yaml(scaled)
 
 
 @flow(name="pipeline", log_prints=True)

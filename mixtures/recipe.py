@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from filters.registry import FilterConfig
 from generators.registry import GeneratorConfig
 from instances import InstructmixError
+from mixtures.recipe_search import RecipeNotFound, find_recipe
 from train.spec import TrainSpec
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -168,6 +169,13 @@ class Recipe(BaseModel):
                 "weights already set each source's share: drop the recipe-level stratify, or "
                 "stratify inside the sources"
             )
+        for number, config in enumerate(self.filters):
+            unknown = [n for n in getattr(config, "source_priority", None) or [] if n not in names]
+            if unknown:
+                raise ValueError(
+                    f"filters.{number} ({config.kind}): source_priority names {unknown}, which "
+                    f"are not sources of this recipe; its sources are {names}"
+                )
         if self.total is not None and not weighted and self.stratify is None:
             raise ValueError(
                 "total is used with weights or a recipe-level stratify; use count on the "
@@ -198,11 +206,20 @@ def parse_recipe(data: object, where: str = "recipe") -> Recipe:
         raise RecipeError(_format_errors(where, error)) from error
 
 
-def recipe_path(name: str, recipes_dir: Path = RECIPES_DIR) -> Path:
-    """The YAML file of the named recipe (raises `RecipeError` listing known names if absent)."""
+def recipe_path(name: str, recipes_dir: Path | None = None) -> Path:
+    """The YAML file of the named recipe (raises `RecipeError` listing known names if absent).
+
+    Without `recipes_dir` the name resolves as `mixtures/recipe_search.py` says (a YAML path,
+    INSTRUCTMIX_RECIPES folders, ./mixtures/recipes, ./recipes, the packaged recipes).
+    """
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return path
+    if recipes_dir is None:
+        try:
+            return find_recipe(name)
+        except RecipeNotFound as error:
+            raise RecipeError(str(error)) from error
     candidate = recipes_dir / f"{name}.yaml"
     if not candidate.is_file():
         known = ", ".join(sorted(p.stem for p in recipes_dir.glob("*.yaml"))) or "none"
@@ -210,7 +227,7 @@ def recipe_path(name: str, recipes_dir: Path = RECIPES_DIR) -> Path:
     return candidate
 
 
-def load_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> Recipe:
+def load_recipe(name: str, recipes_dir: Path | None = None) -> Recipe:
     """Read and validate the recipe `name` (a name in `recipes_dir` or a path to a YAML file)."""
     path = recipe_path(name, recipes_dir)
     try:

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import typer
-import yaml
 
 from flows.quiet import quiet_user_errors
 from flows.settings import resolve_mirror
@@ -22,7 +21,7 @@ from mixtures.manifest import (
     precheck,
 )
 from mixtures.recipe import load_recipe, recipe_path
-from mixtures.scale import scale_recipe
+from mixtures.scale import scale_recipe, scaled_recipe_yaml
 
 MIRROR_HELP = "local mirror of the public data (default: $INSTRUCTMIX_MIRROR; none: the Hub)"
 
@@ -51,9 +50,7 @@ def register(app: typer.Typer) -> None:
         recipe_yaml = recipe_path(name).read_text(encoding="utf-8")
         if limit is not None:
             recipe = scale_recipe(recipe, limit)
-            recipe_yaml = yaml.safe_dump(
-                recipe.model_dump(mode="json", exclude_defaults=True), sort_keys=False
-            )
+            recipe_yaml = scaled_recipe_yaml(recipe)
         run_ctx = StageContext(mirror=resolve_mirror(mirror), seed=recipe.seed, show_progress=True)
         check_inputs(recipe, run_ctx)
         locked_path = out / recipe.name / "manifest.json"
