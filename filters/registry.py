@@ -1,13 +1,13 @@
 """All filters, as one discriminated union of configs and a dispatch on `kind`.
 
-To add a filter: import its module, add its `Config` to `FilterConfig` and the module to `_MODULES`.
+To add a filter: import its module and add it to `_MODULES`; another package adds one through
+the entry-point group `instructmix.filters` (instances/plugins.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
-from typing import Annotated
+from typing import Annotated, Any, Union
 
 import pyarrow as pa
 from pydantic import Field
@@ -15,18 +15,9 @@ from pydantic import Field
 from filters import decontaminate, exact_dedup, language, length, near_dedup, quality
 from instances import StageResult
 from instances.context import StageContext
+from instances.plugins import FILTER_GROUP, discover
 
-FilterConfig = Annotated[
-    exact_dedup.Config
-    | length.Config
-    | near_dedup.Config
-    | quality.Config
-    | language.Config
-    | decontaminate.Config,
-    Field(discriminator="kind"),
-]
-
-_MODULES: dict[str, ModuleType] = {
+_MODULES: dict[str, Any] = {
     "exact_dedup": exact_dedup,
     "length": length,
     "near_dedup": near_dedup,
@@ -34,6 +25,14 @@ _MODULES: dict[str, ModuleType] = {
     "language": language,
     "decontaminate": decontaminate,
 }
+# Kinds other installed packages add (entry points `instructmix.filters`, instances/plugins.py).
+PLUGINS: dict[str, Any] = discover(FILTER_GROUP, "run", set(_MODULES))
+_MODULES.update(PLUGINS)
+
+FilterConfig = Annotated[
+    Union[tuple(module.Config for module in _MODULES.values())],  # noqa: UP007
+    Field(discriminator="kind"),
+]
 
 
 def run_filter(table: pa.Table, config: FilterConfig, ctx: StageContext) -> StageResult:
