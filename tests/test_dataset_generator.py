@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
-from generators import dataset
+from generators import dataset, local
 from instances import SourceError, validate
 from instances.context import StageContext
 from instances.dataset_files import read_file
@@ -264,3 +264,33 @@ def test_a_recipe_mixes_every_format_and_the_funnel_names_rejected_rows(tmp_path
     assert chats["extras"]["rejected_rows"]["unknown_role"] == [3]
     manifest = json.loads((tmp_path / "every-format" / "manifest.json").read_text())
     assert any(key.endswith("chats.jsonl") for key in manifest["inputs"])
+
+
+def test_instances_file_reads_a_built_mixture_and_refuses_jsonl_in_one_line(tmp_path):
+
+    recipe = parse_recipe(
+        {
+            "name": "first",
+            "sources": [
+                {
+                    "name": "chats",
+                    "generator": {
+                        "kind": "dataset",
+                        "path": str(FIXTURES / "chats.jsonl"),
+                        "format": "messages",
+                        "origin": "human",
+                    },
+                }
+            ],
+        }
+    )
+    build_into(recipe, CTX, tmp_path / "first")
+    again = local.generate(local.Config(path=tmp_path / "first"), CTX)
+    assert again.kept.num_rows == 2
+    assert all(
+        "rejected" not in str(p) for p in local.inputs(local.Config(path=tmp_path / "first"), CTX)
+    )
+    with pytest.raises(
+        SourceError, match=r"chats\.jsonl: instances_file reads Parquet.*kind: dataset"
+    ):
+        local.generate(local.Config(path=FIXTURES / "chats.jsonl"), CTX)
