@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from filters import decontaminate
+from filters.registry import run_filter
 from instances import make_instance, make_table
 from instances.context import StageContext
 
@@ -45,7 +46,7 @@ def test_planted_rows_are_caught_and_reported_like_builtins():
         ]
     )
     config = decontaminate.Config(benchmarks=[], extra_benchmarks=[BENCHMARK])
-    result = decontaminate.run(table, config, StageContext())
+    result = run_filter(table, config, StageContext())
     assert result.rejected.column("reject_reason").to_pylist() == ["contaminated:my_bench"] * 2
     assert result.kept.num_rows == 1
     extras = result.report.extras["benchmarks"]["my_bench"]
@@ -73,8 +74,8 @@ def test_response_side_only_matches_answers(tmp_path):
     by_answer = decontaminate.Config(
         benchmarks=[], extra_benchmarks=[{"name": "bio", "data": spec, "text": "response"}]
     )
-    assert decontaminate.run(table, by_prompt, StageContext()).rejected.num_rows == 0
-    assert decontaminate.run(table, by_answer, StageContext()).rejected.num_rows == 1
+    assert run_filter(table, by_prompt, StageContext()).rejected.num_rows == 0
+    assert run_filter(table, by_answer, StageContext()).rejected.num_rows == 1
 
 
 def test_names_must_be_unique_and_something_must_be_checked():

@@ -11,8 +11,10 @@ import yaml
 from typer.testing import CliRunner
 
 from filters import exact_dedup
+from filters.registry import run_filter
 from flows.cli import app
 from instances import make_instance, make_table
+from instances.context import StageContext
 from mixtures.recipe import RecipeError, load_recipe, parse_recipe, recipe_path
 from mixtures.recipe_search import PACKAGED_DIR, list_recipes, set_recipe_folders
 from mixtures.sampling import tag_recipe_source
@@ -83,5 +85,5 @@ def test_dedup_priority_follows_the_recipe_source_label():
     second = tag_recipe_source(make_table([one]), "human_chats")
     table = pa.concat_tables([first, second])
     config = exact_dedup.Config(source_priority=["human_chats"])
-    result = exact_dedup.run(table, config)
+    result = run_filter(table, config, StageContext())
     assert '"recipe_source": "human_chats"' in result.kept.column("meta")[0].as_py()
