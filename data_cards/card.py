@@ -83,6 +83,18 @@ def _languages(frame) -> list[str]:
     return sorted(code for code in frame["lang"].unique().to_list() if code and code != "und")
 
 
+def reproduce_command(name: str) -> str:
+    """The build command that rebuilds mixture `name` (`--limit N` for a NAME-limitN build).
+
+    >>> reproduce_command("demo-limit20")
+    'instructmix build demo --limit 20'
+    """
+    scaled = re.fullmatch(r"(.+)-limit(\d+)", name)
+    if scaled:
+        return f"instructmix build {scaled.group(1)} --limit {scaled.group(2)}"
+    return f"instructmix build {name}"
+
+
 def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, Any]:
     """Everything the card template needs, read from the mixture folder.
 
@@ -132,6 +144,7 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
         "license": license_info,
         "licenses": sorted({lic.normalize_license(x) for x in licenses}),
         "recipe_yaml": recipe_yaml.strip(),
+        "reproduce": reproduce_command(name),
         "plots": {},
         "_frame": frame,
     }

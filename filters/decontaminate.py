@@ -37,6 +37,7 @@ from filters.benchmark_sets import (
     benchmark_texts,
 )
 from filters.dispatch import Verdicts
+from filters.extra_benchmarks import ExtraBenchmark, extra_files, extra_texts
 from filters.text import match_texts
 from instances.context import StageContext
 
@@ -59,7 +60,12 @@ class Config(BaseModel):
 
     kind: Literal["decontaminate"] = "decontaminate"
     benchmarks: list[BenchmarkName] = Field(
-        default_factory=lambda: list(BENCHMARK_NAMES), min_length=1
+        default_factory=lambda: list(BENCHMARK_NAMES),
+        description="built-in benchmarks ([] with extra_benchmarks: only those)",
+    )
+    extra_benchmarks: list[ExtraBenchmark] = Field(
+        default_factory=list,
+        description="more benchmarks: {name, data: <dataset spec>, text: prompt|response|both}",
     )
     ngram: int = Field(default=13, ge=2, le=64, description="words per matching n-gram")
     min_phrase_words: int = Field(
@@ -81,7 +87,17 @@ class Config(BaseModel):
             raise ValueError(
                 f"min_phrase_words ({self.min_phrase_words}) must not exceed ngram ({self.ngram})"
             )
+        names = [*self.benchmarks, *(extra.name for extra in self.extra_benchmarks)]
+        if not names:
+            raise ValueError("no benchmark to check: name built-ins or give extra_benchmarks")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"benchmark names must be unique; repeated: {repeated}")
         return self
+
+    def extra_keys(self) -> tuple[str, ...]:
+        """The extra benchmarks as hashable keys (for `build_index`'s cache)."""
+        return tuple(extra.key() for extra in self.extra_benchmarks)
 
 
 class BenchmarkIndex(BaseModel):
@@ -114,16 +130,23 @@ def build_index(
     mirror: Path | None,
     show_progress: bool = False,
     skip_repeated_phrases: bool = True,
+    extra: tuple[str, ...] = (),
 ) -> BenchmarkIndex:
     """Hash every benchmark n-gram (and every short item as a phrase) once; cached per process.
 
     With `skip_repeated_phrases`, a short item that occurs more than once in its benchmark
     (a question template such as "Which of the following statements is true?") is not used.
+    `extra` are `ExtraBenchmark` keys, indexed after the built-ins under their own names.
     """
+    extras = {b.name: b for b in (ExtraBenchmark.model_validate_json(key) for key in extra)}
+    names = (*names, *extras)
     collected: dict[int, list[tuple[np.ndarray, int]]] = {}
     items, phrase_items, skipped = {}, {}, {}
     for number, name in enumerate(tqdm(names, desc="benchmark n-grams", disable=not show_progress)):
-        texts = benchmark_texts(CATALOG[name], mirror)
+        if name in extras:
+            texts = extra_texts(extras[name])
+        else:
+            texts = benchmark_texts(CATALOG[name], mirror)
         hashes, counts = minhash.word_hashes(texts)
         items[name] = len(texts)
         phrase_items[name], skipped[name] = 0, 0
@@ -167,6 +190,8 @@ def scan(texts: list[str], index: BenchmarkIndex) -> tuple[np.ndarray, np.ndarra
     length_of = np.zeros(len(texts), np.int64)
     start_of = np.zeros(len(texts), np.int64)
     found = []
+    if not index.by_length:  # benchmarks with no item long enough to match
+        return owner, length_of, start_of
     for length, grams, docs, starts in minhash.iter_word_ngrams(hashes, counts, index.by_length):
         known, owners = index.by_length[length]
         maybe = np.flatnonzero(index.bitmap[grams >> np.uint64(64 - _BITS)])
@@ -201,6 +226,7 @@ def verdicts(table: pa.Table, config: Config, ctx: StageContext | None = None) -
         ctx.mirror,
         ctx.show_progress,
         config.skip_repeated_phrases,
+        config.extra_keys(),
     )
     texts = match_texts(table, config.fields)
     owner, lengths, starts = scan(texts, index)
@@ -225,4 +251,6 @@ def verdicts(table: pa.Table, config: Config, ctx: StageContext | None = None) -
 
 def inputs(config: Config, ctx: StageContext) -> list[Path]:
     """The mirror files this filter reads (for the manifest's sha256 lock)."""
-    return benchmark_files(list(config.benchmarks), ctx.mirror)
+    return benchmark_files(list(config.benchmarks), ctx.mirror) + extra_files(
+        config.extra_benchmarks
+    )

@@ -19,7 +19,8 @@ def survivors(
     """For each row, the id of the row that survives its group, or None if it is the survivor.
 
     `groups` holds one hashable group label per row (rows with equal labels are duplicates).
-    Survival order: earlier in `source_priority` (unlisted sources last), then higher quality
+    Survival order: earlier in `source_priority` (recipe source names, `meta.recipe_source`,
+    else the `source` column; unlisted sources last), then higher quality
     (`meta[quality_key]`, read by `instances.meta.numbers`: a row without a score ranks below
     every scored row), then earlier position in the table.
     """
@@ -29,9 +30,7 @@ def survivors(
             "group": pl.Series(list(groups)),
             "position": pl.int_range(0, table.num_rows, eager=True),
             "id": table.column("id").to_pylist(),
-            "priority": [
-                priority.get(s, len(priority)) for s in table.column("source").to_pylist()
-            ],
+            "priority": [priority.get(s, len(priority)) for s in recipe_sources(table)],
             "quality": meta.numbers(table.column("meta"), quality_key),
         }
     )
@@ -50,3 +49,10 @@ def survivors(
             ["position", "survivor", "kept_at"]
         ).iter_rows()
     ]
+
+
+def recipe_sources(table: pa.Table) -> list[str]:
+    """Each row's recipe source label (`meta.recipe_source`, else its `source` column)."""
+    labels = meta.strings(table.column("meta"), "recipe_source")
+    sources = table.column("source").to_pylist()
+    return [label or source for label, source in zip(labels, sources, strict=True)]

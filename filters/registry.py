@@ -5,15 +5,15 @@ that changes rows: PII masking, language tagging) gives `transform(table, config
 Transformed`. `filters.dispatch` turns either into kept rows, rejected rows and a report.
 Recipes list both in `filters:`, in the order they run.
 
-To add one: import its module, add its `Config` to `FilterConfig` and its function to
-`FILTERS` or `TRANSFORMS`.
+To add one: import its module, add it to `_FILTERS` or `_TRANSFORMS`. Another installed package
+adds a filter through the entry-point group `instructmix.filters` (instances/plugins.py): an
+object with `Config` and `verdicts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 import pyarrow as pa
 from pydantic import BaseModel, Field
@@ -21,44 +21,26 @@ from pydantic import BaseModel, Field
 from filters import decontaminate, dispatch, exact_dedup, language, length, near_dedup, pii, quality
 from instances import StageResult
 from instances.context import StageContext
+from instances.plugins import FILTER_GROUP, discover
+
+_FILTERS: dict[str, Any] = {
+    "exact_dedup": exact_dedup,
+    "length": length,
+    "near_dedup": near_dedup,
+    "quality": quality,
+    "decontaminate": decontaminate,
+}
+_TRANSFORMS: dict[str, Any] = {"language": language, "pii_mask": pii}
+# Kinds other installed packages add (entry points `instructmix.filters`, instances/plugins.py).
+PLUGINS: dict[str, Any] = discover(FILTER_GROUP, "verdicts", set(_FILTERS) | set(_TRANSFORMS))
+_FILTERS.update(PLUGINS)
+_MODULES: dict[str, Any] = {**_FILTERS, **_TRANSFORMS}
 
 FilterConfig = Annotated[
-    exact_dedup.Config
-    | length.Config
-    | near_dedup.Config
-    | quality.Config
-    | language.Config
-    | decontaminate.Config
-    | pii.Config,
+    Union[tuple(module.Config for module in _MODULES.values())],  # noqa: UP007
     Field(discriminator="kind"),
 ]
-
-CONFIGS: dict[str, type[BaseModel]] = {
-    config.model_fields["kind"].default: config
-    for config in (
-        exact_dedup.Config,
-        length.Config,
-        near_dedup.Config,
-        quality.Config,
-        language.Config,
-        decontaminate.Config,
-        pii.Config,
-    )
-}
-FILTERS: dict[str, Callable[..., dispatch.Verdicts]] = {
-    "exact_dedup": exact_dedup.verdicts,
-    "length": length.verdicts,
-    "near_dedup": near_dedup.verdicts,
-    "quality": quality.verdicts,
-    "decontaminate": decontaminate.verdicts,
-}
-TRANSFORMS: dict[str, Callable[..., dispatch.Transformed]] = {
-    "language": language.transform,
-    "pii_mask": pii.transform,
-}
-_INPUTS: dict[str, Callable[[Any, StageContext], list[Path]]] = {
-    "decontaminate": decontaminate.inputs,
-}
+CONFIGS: dict[str, type[BaseModel]] = {kind: module.Config for kind, module in _MODULES.items()}
 
 
 def run_filter(
@@ -70,14 +52,14 @@ def run_filter(
     `dispatch.StageContractError` unless rows_in == rows_out + drops.
     """
     ctx = ctx or StageContext()
-    if config.kind in TRANSFORMS:
-        change = TRANSFORMS[config.kind]
+    if config.kind in _TRANSFORMS:
+        change = _TRANSFORMS[config.kind].transform
         return dispatch.transform(table, config.kind, lambda t: change(t, config, ctx))
-    decide = FILTERS[config.kind]
+    decide = _FILTERS[config.kind].verdicts
     return dispatch.judge(table, config.kind, lambda t: decide(t, config, ctx))
 
 
 def filter_inputs(config: FilterConfig, ctx: StageContext) -> list[Path]:
-    """Mirror files a filter reads (benchmarks for decontamination), for the manifest lock."""
-    reader = _INPUTS.get(config.kind)
-    return reader(config, ctx) if reader else []
+    """Local files a filter reads (benchmarks for decontamination), for the manifest lock."""
+    module = _MODULES[config.kind]
+    return module.inputs(config, ctx) if hasattr(module, "inputs") else []

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import yaml
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
@@ -32,6 +31,7 @@ from instances.context import StageContext
 from mixtures import build as stages
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec, read_recipe
+from mixtures.scale import scale_recipe, scaled_recipe_yaml
 
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10
@@ -159,11 +159,8 @@ def load_for_run(recipe: str, limit: int | None) -> tuple[Recipe, str]:
     loaded, _, text = read_recipe(recipe)
     if limit is None:
         return loaded, text
-    from mixtures.scale import scale_recipe
-
     scaled = scale_recipe(loaded, limit)
-    text = yaml.safe_dump(scaled.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
-    return scaled, text
+    return scaled, scaled_recipe_yaml(scaled)
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)

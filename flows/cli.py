@@ -20,12 +20,15 @@ from flows.commands import (
     cards,
     inspect,
     natural_instructions,
+    recipes,
     self_instruct,
     serve,
     sources,
     train,
 )
+from flows.settings import recipe_folders
 from instances import InstructmixError
+from mixtures.recipe_search import set_recipe_folders
 
 app = typer.Typer(
     name="instructmix",
@@ -59,6 +62,7 @@ def _root(
 ) -> None:
     """Build instruction-tuning mixtures reproducibly (run a command with -h for more)."""
     ctx.obj = {"debug": debug, "verbose": verbose}
+    set_recipe_folders(recipe_folders())  # INSTRUCTMIX_RECIPES, read here at the edge
 
 
 app.command()(build.build)
@@ -69,6 +73,7 @@ app.command()(train.train)
 app.command("self-instruct")(self_instruct.self_instruct)
 app.command()(sources.sources)
 app.command()(sources.preview)
+app.command()(recipes.recipes)
 app.command()(serve.serve)
 app.add_typer(serve.server_app, name="server")
 app.add_typer(self_instruct.llm_app, name="llm")

@@ -36,3 +36,10 @@ def smollm2_checkpoint(cache_dir: Path | None = None) -> Path:
     from train.smollm2 import convert_smollm2
 
     return convert_smollm2(cache_dir or cache_root() / "models")
+
+
+def recipe_folders() -> list[Path]:
+    """The recipe folders of INSTRUCTMIX_RECIPES (colon-separated), searched before ./recipes."""
+    from mixtures.recipe_search import parse_recipe_folders
+
+    return parse_recipe_folders(os.environ.get("INSTRUCTMIX_RECIPES"))

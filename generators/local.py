@@ -9,10 +9,13 @@ import time
 from pathlib import Path
 from typing import Literal
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from instances import Report, StageResult, ValidationError, empty_table, read_instances
+from instances import Report, SourceError, StageResult, ValidationError, empty_table
+from instances import read_instances as read_parquet_instances
 from instances.context import StageContext
+from instances.dataset_files import mixture_split_files
 from instances.schema import REJECTED_SCHEMA
 
 STAGE = "generate"
@@ -26,6 +29,24 @@ class Config(BaseModel):
     kind: Literal["instances_file"] = "instances_file"
     path: Path = Field(description="Parquet file or folder of formatted instances")
     license: str = Field(default="unknown", description="license of these rows, for the card")
+
+
+def read_instances(path: Path) -> pa.Table:
+    """Instances of a Parquet file, a folder of them, or a built mixture's splits (never its
+    rejected rows); any other file is one error line pointing at `kind: dataset`."""
+    path = Path(path)
+    if path.is_file() and path.suffix != ".parquet":
+        raise SourceError(
+            f"{path}: instances_file reads Parquet in the instance schema; for {path.suffix} "
+            "files use kind: dataset with a format (docs/bring_your_own_data.md)"
+        )
+    splits = mixture_split_files(path) if path.is_dir() else None
+    if splits:
+        return pa.concat_tables([read_parquet_instances(file) for file in splits])
+    try:
+        return read_parquet_instances(path)
+    except (OSError, pa.ArrowException) as error:
+        raise SourceError(f"{path}: cannot read it as Parquet instances: {error}") from error
 
 
 def generate(config: Config, ctx: StageContext) -> StageResult:
@@ -47,6 +68,9 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
 def inputs(config: Config, ctx: StageContext) -> list[Path]:
     """The Parquet files read."""
     path = Path(config.path)
+    splits = mixture_split_files(path) if path.is_dir() else None
+    if splits:
+        return splits
     return sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
 
 

@@ -20,6 +20,7 @@ from filters.registry import FilterConfig
 from generators.registry import GeneratorConfig
 from instances import InstructmixError
 from instances.errors import describe_validation_error
+from mixtures.recipe_search import RecipeNotFound, find_recipe
 from train.spec import TrainSpec
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -170,6 +171,13 @@ class Recipe(BaseModel):
                 "weights already set each source's share: drop the recipe-level stratify, or "
                 "stratify inside the sources"
             )
+        for number, config in enumerate(self.filters):
+            unknown = [n for n in getattr(config, "source_priority", None) or [] if n not in names]
+            if unknown:
+                raise ValueError(
+                    f"filters.{number} ({config.kind}): source_priority names {unknown}, which "
+                    f"are not sources of this recipe; its sources are {names}"
+                )
         if self.total is not None and not weighted and self.stratify is None:
             raise ValueError(
                 "total is used with weights or a recipe-level stratify; use count on the "
@@ -190,11 +198,20 @@ def parse_recipe(data: object, where: str = "recipe") -> Recipe:
         raise RecipeError(describe_validation_error(where, error, FIELDS_DOC)) from error
 
 
-def recipe_path(name: str, recipes_dir: Path = RECIPES_DIR) -> Path:
-    """The YAML file of the named recipe (raises `RecipeError` listing known names if absent)."""
+def recipe_path(name: str, recipes_dir: Path | None = None) -> Path:
+    """The YAML file of the named recipe (raises `RecipeError` listing known names if absent).
+
+    Without `recipes_dir` the name resolves as `mixtures/recipe_search.py` says (a YAML path,
+    INSTRUCTMIX_RECIPES folders, ./mixtures/recipes, ./recipes, the packaged recipes).
+    """
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return path
+    if recipes_dir is None:
+        try:
+            return find_recipe(name)
+        except RecipeNotFound as error:
+            raise RecipeError(str(error)) from error
     candidate = recipes_dir / f"{name}.yaml"
     if not candidate.is_file():
         known = ", ".join(sorted(p.stem for p in recipes_dir.glob("*.yaml"))) or "none"
@@ -210,7 +227,7 @@ class RecipeFile(NamedTuple):
     text: str
 
 
-def read_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> RecipeFile:
+def read_recipe(name: str, recipes_dir: Path | None = None) -> RecipeFile:
     """Read the recipe `name` (a name in `recipes_dir` or a path to a YAML file) once: the
     validated model with the text it came from, so no caller opens the file a second time."""
     path = recipe_path(name, recipes_dir)
@@ -222,6 +239,6 @@ def read_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> RecipeFile:
     return RecipeFile(parse_recipe(data, str(path)), path, text)
 
 
-def load_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> Recipe:
+def load_recipe(name: str, recipes_dir: Path | None = None) -> Recipe:
     """Read and validate the recipe `name` (a name in `recipes_dir` or a path to a YAML file)."""
     return read_recipe(name, recipes_dir).recipe

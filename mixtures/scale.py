@@ -61,3 +61,29 @@ def scale_recipe(recipe: Recipe, max_rows: int) -> Recipe:
     return Recipe.model_validate(
         {**data, "sources": [s.model_dump(mode="python") for s in data["sources"]]}
     )
+
+
+def _with_kind(short: dict[str, Any] | None, full: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": full["kind"], **(short or {})}
+
+
+def scaled_recipe_yaml(recipe: Recipe) -> str:
+    """The YAML of a (scaled) recipe without default values, but with every generator's and
+    filter's `kind` (a default too, yet the key the recipe cannot be read without).
+
+    >>> from mixtures.recipe import load_recipe, parse_recipe
+    >>> import yaml
+    >>> text = scaled_recipe_yaml(scale_recipe(load_recipe("demo"), 20))
+    >>> parse_recipe(yaml.safe_load(text)) == scale_recipe(load_recipe("demo"), 20)
+    True
+    """
+    import yaml
+
+    short = recipe.model_dump(mode="json", exclude_defaults=True)
+    full = recipe.model_dump(mode="json")
+    for mine, theirs in zip(short["sources"], full["sources"], strict=True):
+        mine["generator"] = _with_kind(mine.get("generator"), theirs["generator"])
+    if full.get("filters"):
+        shorts = short.get("filters") or [{} for _ in full["filters"]]
+        short["filters"] = [_with_kind(s, f) for s, f in zip(shorts, full["filters"], strict=True)]
+    return yaml.safe_dump(short, sort_keys=False, allow_unicode=True)

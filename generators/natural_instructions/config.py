@@ -5,6 +5,7 @@ Its own module so that task selection and generation both read it without import
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -22,6 +23,11 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["natural_instructions"] = "natural_instructions"
+    tasks_dir: Path | None = Field(
+        default=None,
+        description="a folder of SuperNI task files (with its own splits/ if present) "
+        "instead of the mirror's or the Hub's",
+    )
     encoding: str = Field(
         default=TK_INSTRUCT_DEFAULT,
         description="instruction encoding, e.g. 'def+pos2', 'full', 'prompt+def' (encodings.py)",

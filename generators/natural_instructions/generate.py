@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from generators.natural_instructions import hub, selection
+from generators.natural_instructions import folder, hub, selection
 from generators.natural_instructions.config import Config
 from generators.natural_instructions.encodings import (
     instruction_blocks,
@@ -176,6 +176,8 @@ def _extras(
 
 def _load_tasks(config: Config, ctx: StageContext) -> list[tuple[TaskFile, str, str]]:
     """(task, its default split, where it was read) for every task the config selects."""
+    if config.tasks_dir is not None:
+        return folder.folder_tasks(config, config.tasks_dir, ctx.mirror, ctx.show_progress)
     if ctx.mirror is not None:
         return selection.mirror_tasks(config, ctx.mirror, ctx.show_progress)
     if config.split_by == "category":
@@ -219,6 +221,8 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
 
 def inputs(config: Config, ctx: StageContext) -> list[Path]:
     """The mirror files `generate` reads for `config`: split lists and task files."""
+    if config.tasks_dir is not None:
+        return folder.folder_inputs(config, config.tasks_dir, ctx.mirror)
     if ctx.mirror is None:
         return []
     return selection.mirror_inputs(config, ctx.mirror)

@@ -22,13 +22,14 @@ import json
 import random
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from tqdm import tqdm
 
 from generators.templated import flan
 from generators.templated.flan import Variant
+from generators.templated.inline import InlineTask, inline_inputs, inline_rows, inline_templates
 from generators.templated.render import Rendered, RenderFailure, render
 from generators.templated.stats import RenderStats
 from generators.templated.tasks import (
@@ -51,6 +52,11 @@ STAGE = "generate"
 UNLABELLED_ROW = "unlabelled_row"
 PROMPTSOURCE_LICENSE = "apache-2.0"
 TaskName = Literal[tuple(TASKS)]  # type: ignore[valid-type]
+# A task is a built-in name or an inline task (a mapping); errors name the one that was meant.
+TaskItem = Annotated[
+    Annotated[TaskName, Tag("builtin")] | Annotated[InlineTask, Tag("inline")],  # type: ignore[valid-type]
+    Discriminator(lambda value: "builtin" if isinstance(value, str) else "inline"),
+]
 
 
 class Config(BaseModel):
@@ -59,8 +65,10 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["templated"] = "templated"
-    tasks: list[TaskName] | None = Field(  # type: ignore[valid-type]
-        default=None, description="tasks to render (default: every task in the catalog)"
+    tasks: list[TaskItem] | None = Field(
+        default=None,
+        description="built-in task names or inline tasks {name, data, templates_path, "
+        "category, label_names} (default: every task in the catalog)",
     )
     exclude_categories: list[Category] = Field(
         default_factory=list, description="clusters held out, e.g. T0's nli, coreference"
@@ -95,11 +103,12 @@ class Config(BaseModel):
         return self
 
 
-def selected_tasks(config: Config) -> list[TaskSpec]:
+def selected_tasks(config: Config) -> list[TaskSpec | InlineTask]:
     """The tasks `config` renders: its list (or all), minus the excluded categories."""
     names = config.tasks if config.tasks is not None else list(TASKS)
     excluded = set(config.exclude_categories)
-    return [TASKS[name] for name in names if TASKS[name].category not in excluded]
+    tasks = [TASKS[name] if isinstance(name, str) else name for name in names]
+    return [task for task in tasks if task.category not in excluded]
 
 
 def derive_seed(*parts: Any) -> int:
@@ -108,8 +117,12 @@ def derive_seed(*parts: Any) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def task_templates(task: TaskSpec, mirror: Path | None, original_only: bool) -> list[Template]:
+def task_templates(
+    task: TaskSpec | InlineTask, mirror: Path | None, original_only: bool
+) -> list[Template]:
     """Every template of the task's sets, in a stable order (optionally original-task only)."""
+    if isinstance(task, InlineTask):
+        return inline_templates(task, original_only)
     templates = [t for name in task.template_sets for t in load_template_set(name, mirror)]
     if original_only:
         templates = [t for t in templates if t.metadata.original_task is not False]
@@ -156,6 +169,8 @@ def _render_task(
 ) -> tuple[list[dict], list[str | None]]:
     """Instances (and reject reasons) of one task's sampled rows."""
     source = f"{'flan_cot' if task.rationale_column else 'p3'}/{task.name}"
+    if isinstance(task, InlineTask):
+        source = f"templated/{task.name}"
     picker = random.Random(derive_seed(seed, task.name, "rows"))
     indices = range(len(rows))
     if config.max_rows_per_task is not None and len(rows) > config.max_rows_per_task:
@@ -264,7 +279,9 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
     instances: list[dict] = []
     reasons: list[str | None] = []
     for task in selected_tasks(config):
-        rows = load_task_rows(task, ctx.mirror)
+        rows = (
+            inline_rows(task) if isinstance(task, InlineTask) else load_task_rows(task, ctx.mirror)
+        )
         templates = task_templates(task, ctx.mirror, config.original_task_only)
         if not rows or not templates:
             stats.task(task, len(rows), 0, len(templates))
@@ -280,10 +297,13 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
 
 def inputs(config: Config, ctx: StageContext) -> list[Path]:
     """The mirror files read: each task's data file and its promptsource template files."""
-    if ctx.mirror is None:
-        return []
     files: set[Path] = set()
     for task in selected_tasks(config):
+        if isinstance(task, InlineTask):
+            files.update(inline_inputs(task))
+            continue
+        if ctx.mirror is None:
+            continue
         files.update(task_files(task, ctx.mirror))
         for name in task.template_sets:
             if not name.startswith("project/"):

@@ -1,0 +1,87 @@
+"""Any dataset, local or on the Hub, in a declared format: `kind: dataset` plus a dataset spec.
+
+    generator:
+      kind: dataset
+      path: data/chats.jsonl        # or hub: HuggingFaceTB/smoltalk (config, split, revision)
+      format: messages              # messages | sharegpt | alpaca | prompt_completion |
+                                    # natural_instructions | columns
+      origin: human
+      category_column: source
+
+Columns written: all of the schema. `source` is the Hub id or the file/folder name, `template`
+`dataset/<format>`; `meta` has the license, where the row came from (`hub`, `config`,
+`revision` or `file`) and its index (`row`), and every column the format does not read.
+
+Reject reasons: `missing_field`, `non_string_content`, `unknown_role`, `bad_turn`,
+`empty_turn`, `no_user_turn`, `no_assistant_last` (instances/formats/common.py). The report's
+extras list, per reason, the first rejected row indices (`rejected_rows`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from instances import StageResult, make_table
+from instances.context import StageContext
+from instances.dataset_files import location_files
+from instances.dataset_rows import Converted, Labels, convert_rows
+from instances.dataset_spec import DatasetSpec, Origin
+from instances.rejected import split_rows
+
+STAGE = "generate"
+
+
+class Config(DatasetSpec):
+    """A dataset spec as a recipe source (`origin` is required here)."""
+
+    kind: Literal["dataset"] = "dataset"
+    origin: Origin = Field(
+        description="where the rows come from: human, distilled, self_instruct, public_task "
+        "or crowdsourced_schema"
+    )
+
+
+def provenance(spec: DatasetSpec) -> dict[str, Any]:
+    """The meta keys that say where a spec's rows came from (and their license)."""
+    meta: dict[str, Any] = {"license": spec.license}
+    if spec.hub is not None:
+        meta.update(hub=spec.hub, config=spec.config, split=spec.split, revision=spec.revision)
+    return meta
+
+
+def result(converted: Converted, started: float) -> StageResult:
+    """The stage result of converted rows: kept, rejected by reason, report with row indices."""
+    extras = {"rejected_rows": converted.rejected_rows} if converted.rejected_rows else {}
+    return split_rows(
+        make_table(converted.rows),
+        STAGE,
+        converted.reasons,
+        seconds=time.perf_counter() - started,
+        extras=extras,
+    )
+
+
+def generate(config: Config, ctx: StageContext) -> StageResult:
+    """Formatted instances of the spec's rows; rows that cannot become one rejected by reason."""
+    started = time.perf_counter()
+    labels = Labels(
+        source=config.label,
+        origin=config.origin,
+        template=f"dataset/{config.format}",
+        meta=provenance(config),
+    )
+    return result(convert_rows(config, labels), started)
+
+
+def inputs(config: Config, ctx: StageContext) -> list[Path]:
+    """The local files read (a Hub dataset has none; its id and revision are in the recipe)."""
+    return location_files(config)
+
+
+def licenses(config: Config) -> list[str]:
+    """The license the spec declares."""
+    return [config.license]
