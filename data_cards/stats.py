@@ -241,7 +241,7 @@ def sampling(funnel: list[dict]) -> list[dict[str, Any]]:
 
 def _benchmark_rows(benchmarks: Any) -> list[dict[str, Any]]:
     """Rows of the decontamination table from the stage's extras["benchmarks"]:
-    {name: {"items", "phrase_items", "rows", "example"}} (the filters/decontaminate shape)."""
+    {name: {"items", "phrase_items", "rows", "example"}} (the filters/decontaminate.py shape)."""
     if not isinstance(benchmarks, dict):
         return []
     rows = []

@@ -31,7 +31,7 @@ from instances.context import StageContext
 from instances.io import atomic_directory
 from instances.rejected import split_rows
 from mixtures import manifest as lock
-from mixtures.folder import REJECTED, SHARD_ROWS, MixtureFolder
+from mixtures.folder import REJECTED, MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec
 from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
 from mixtures.select import SelectionError, no_match_message, select_rows
@@ -120,17 +120,6 @@ def apply_filter(table: pa.Table, config: FilterConfig, ctx: StageContext) -> St
     return result
 
 
-def apply_filters(
-    table: pa.Table, filters: list[FilterConfig], ctx: StageContext
-) -> tuple[pa.Table, list[StageResult]]:
-    """Run the filter pipeline in order; return the kept table and each filter's result."""
-    results = []
-    for config in filters:
-        results.append(apply_filter(table, config, ctx))
-        table = results[-1].kept
-    return table, results
-
-
 def to_prompt_completion(table: pa.Table) -> pa.Table:
     """TRL's conversational prompt/completion form: every turn but the last, and the last."""
     messages = table.column("messages").to_pylist()
@@ -143,12 +132,6 @@ def to_prompt_completion(table: pa.Table) -> pa.Table:
         .add_column(index, "prompt", prompt)
         .add_column(index + 1, "completion", completion)
     )
-
-
-def shard_names(split: str, rows: int) -> list[str]:
-    """File names of a split's Parquet shards, Hub style: data/train-00000-of-00002.parquet."""
-    count = max(1, -(-rows // SHARD_ROWS))
-    return [MixtureFolder.shard_name(split, i, count) for i in range(count)]
 
 
 def write_outputs(out_dir: Path, result: BuildResult, output_format: str) -> list[str]:
