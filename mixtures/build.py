@@ -31,7 +31,7 @@ from instances.context import StageContext
 from instances.io import atomic_directory
 from instances.rejected import split_rows
 from mixtures import manifest as lock
-from mixtures.folder import REJECTED, MixtureFolder
+from mixtures.folder import MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec
 from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
 from mixtures.select import SelectionError, no_match_message, select_rows
@@ -134,19 +134,6 @@ def to_prompt_completion(table: pa.Table) -> pa.Table:
     )
 
 
-def write_outputs(out_dir: Path, result: BuildResult, output_format: str) -> list[str]:
-    """Write splits, rejected rows and the funnel into `out_dir`; return the data file names."""
-    folder = MixtureFolder(Path(out_dir))
-    written = []
-    for split, table in result.splits.items():
-        if output_format == "prompt_completion":
-            table = to_prompt_completion(table)
-        written += folder.write_split(split, table)
-    folder.write_rejected(result.rejected)
-    folder.write_funnel([report.model_dump(mode="json") for report in result.funnel])
-    return written
-
-
 def assemble(
     recipe: Recipe,
     ctx: StageContext,
@@ -220,10 +207,18 @@ def run_stages(recipe: Recipe, ctx: StageContext, run: StageRunner = call_direct
 
 
 def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
-    """Write a finished build into `out_dir`, the manifest last (with the outputs' sha256)."""
-    written = write_outputs(out_dir, result, output_format)
-    result.manifest["outputs"] = lock.output_hashes(out_dir, [*written, REJECTED])
-    MixtureFolder(Path(out_dir)).write_manifest(result.manifest)
+    """Write a finished build into `out_dir`: the splits' shards, rejected rows, funnel, then
+    the manifest last (with the outputs' sha256)."""
+    folder = MixtureFolder(Path(out_dir))
+    written = []
+    for split, table in result.splits.items():
+        if output_format == "prompt_completion":
+            table = to_prompt_completion(table)
+        written += folder.write_split(split, table)
+    written.append(folder.write_rejected(result.rejected))
+    folder.write_funnel([report.model_dump(mode="json") for report in result.funnel])
+    result.manifest["outputs"] = lock.output_hashes(folder.path, written)
+    folder.write_manifest(result.manifest)
 
 
 CardWriter = Callable[[Path, str, list[str]], Any]
