@@ -15,9 +15,6 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from data_cards import hub
-from data_cards.card import export_card, write_card
-from data_cards.locked import card_inputs
 from flows.options import DEFAULT_OUTPUT_DIR, MixtureName, OutputDir
 from mixtures.folder import MixtureFolder
 
@@ -57,6 +54,9 @@ def card(
 
 def show_card(folder: Path, *, html: bool, refresh: bool, export: Path | None) -> None:
     """Render the card when asked (or missing), then export, write HTML or print it."""
+    from data_cards.card import export_card, write_card  # matplotlib: slow to import
+    from data_cards.locked import card_inputs
+
     mixture = MixtureFolder(folder)
     if refresh or not mixture.card_path.is_file():
         write_card(folder, *card_inputs(folder))
@@ -94,6 +94,8 @@ def push(
     Uses HF_ENDPOINT (default https://huggingface.co) and HF_TOKEN (or your saved login);
     the token is passed to the client only, never written anywhere.
     """
+    from data_cards import hub
+
     hub.check_repo_id(repo)
     folder = _folder(name, output_dir)
     if dry_run:
@@ -110,7 +112,7 @@ def push(
     typer.echo(result.commit_url)
 
 
-def print_plan(plan: list[hub.UploadFile], repo: str) -> None:
+def print_plan(plan: list, repo: str) -> None:
     """Print the files a push would upload, with their sizes."""
     table = Table(title=f"dry run: would upload to datasets/{repo}", title_justify="left")
     table.add_column("path in repo")
