@@ -109,20 +109,17 @@ class TaskStages:
         options: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
         if self.result_cache is not None:
             options = {"result_storage": results_dir(self.result_cache)}
-        futures = []
-        for spec in specs:
-            retry = {} if ctx.mirror is not None else {"retries": RETRIES}
-            if retry:  # reads from the Hub: a network call
-                retry["retry_delay_seconds"] = RETRY_DELAY_SECONDS
-            futures.append(generate_source_task.with_options(**options, **retry).submit(spec, ctx))
+        if ctx.mirror is None:  # sources are read from the Hub: network calls retry
+            options.update(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
+        task = generate_source_task.with_options(**options)
+        futures = [task.submit(spec, ctx) for spec in specs]
         return [future.result() for future in futures]
 
     def filter(self, table: pa.Table, config: Any, ctx: StageContext) -> StageResult:
         """One filter: mapped over shards when row-wise and larger than a shard, else whole."""
         if not is_row_wise(config) or table.num_rows <= self.shard_rows:
-            return stage_task.with_options(name=f"filter-{config.kind}")(
-                "filter", stages.apply_filter, (table, config, ctx)
-            )
+            named = stage_task.with_options(task_run_name=config.kind)
+            return named("filter", stages.apply_filter, (table, config, ctx))
         shards = shard(table, self.shard_rows)
         quiet = ctx.model_copy(update={"show_progress": False})  # no progress bar per shard
         futures = filter_shard_task.map(

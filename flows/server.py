@@ -80,12 +80,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _secret(name: str) -> bool:
+    """True for variables the server must not inherit (HF_TOKEN, OPENAI_API_KEY, ...)."""
+    return any(part in name.upper() for part in ("TOKEN", "KEY", "SECRET", "PASSWORD"))
+
+
 def start_server(home: Path) -> str:
     """Start `prefect server start` detached on a free loopback port; return its API URL."""
     port = _free_port()
     url = f"http://{HOST}:{port}/api"
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST]
-    env = {**os.environ, "PREFECT_HOME": str(home)}
+    env = {key: value for key, value in os.environ.items() if not _secret(key)}
+    env["PREFECT_HOME"] = str(home)
     env.pop("PREFECT_API_URL", None)
     with open(home / LOG_FILE, "ab") as log:
         process = subprocess.Popen(

@@ -31,7 +31,7 @@ from instances.context import StageContext
 from instances.io import atomic_directory
 from instances.rejected import split_rows
 from mixtures import manifest as lock
-from mixtures.folder import REJECTED, SHARD_ROWS, MixtureFolder
+from mixtures.folder import MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec
 from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
 from mixtures.select import SelectionError, no_match_message, select_rows
@@ -115,17 +115,6 @@ def apply_filter(table: pa.Table, config: FilterConfig, ctx: StageContext) -> St
     return run_filter(table, config, ctx)
 
 
-def apply_filters(
-    table: pa.Table, filters: list[FilterConfig], ctx: StageContext
-) -> tuple[pa.Table, list[StageResult]]:
-    """Run the filter pipeline in order; return the kept table and each filter's result."""
-    results = []
-    for config in filters:
-        results.append(apply_filter(table, config, ctx))
-        table = results[-1].kept
-    return table, results
-
-
 def to_prompt_completion(table: pa.Table) -> pa.Table:
     """TRL's conversational prompt/completion form: every turn but the last, and the last."""
     messages = table.column("messages").to_pylist()
@@ -138,25 +127,6 @@ def to_prompt_completion(table: pa.Table) -> pa.Table:
         .add_column(index, "prompt", prompt)
         .add_column(index + 1, "completion", completion)
     )
-
-
-def shard_names(split: str, rows: int) -> list[str]:
-    """File names of a split's Parquet shards, Hub style: data/train-00000-of-00002.parquet."""
-    count = max(1, -(-rows // SHARD_ROWS))
-    return [MixtureFolder.shard_name(split, i, count) for i in range(count)]
-
-
-def write_outputs(out_dir: Path, result: BuildResult, output_format: str) -> list[str]:
-    """Write splits, rejected rows and the funnel into `out_dir`; return the data file names."""
-    folder = MixtureFolder(Path(out_dir))
-    written = []
-    for split, table in result.splits.items():
-        if output_format == "prompt_completion":
-            table = to_prompt_completion(table)
-        written += folder.write_split(split, table)
-    folder.write_rejected(result.rejected)
-    folder.write_funnel([report.model_dump(mode="json") for report in result.funnel])
-    return written
 
 
 def assemble(
@@ -232,10 +202,18 @@ def run_stages(recipe: Recipe, ctx: StageContext, run: StageRunner = call_direct
 
 
 def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
-    """Write a finished build into `out_dir`, the manifest last (with the outputs' sha256)."""
-    written = write_outputs(out_dir, result, output_format)
-    result.manifest["outputs"] = lock.output_hashes(out_dir, [*written, REJECTED])
-    MixtureFolder(Path(out_dir)).write_manifest(result.manifest)
+    """Write a finished build into `out_dir`: the splits' shards, rejected rows, funnel, then
+    the manifest last (with the outputs' sha256)."""
+    folder = MixtureFolder(Path(out_dir))
+    written = []
+    for split, table in result.splits.items():
+        if output_format == "prompt_completion":
+            table = to_prompt_completion(table)
+        written += folder.write_split(split, table)
+    written.append(folder.write_rejected(result.rejected))
+    folder.write_funnel([report.model_dump(mode="json") for report in result.funnel])
+    result.manifest["outputs"] = lock.output_hashes(folder.path, written)
+    folder.write_manifest(result.manifest)
 
 
 CardWriter = Callable[[Path, str, list[str]], Any]

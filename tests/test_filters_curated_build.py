@@ -11,8 +11,8 @@ from curation_rows import row
 from rich.console import Console
 from typer.testing import CliRunner
 
+from data_cards.rows_view import inspect_mixture
 from flows.cli import app
-from flows.commands.inspect import inspect_mixture
 from instances import make_table, write_parquet_atomic
 from instances.context import StageContext
 from mixtures.build import build_into

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flows import server
 
 
 @pytest.mark.slow
-def test_started_once_reused_then_stopped(tmp_path):
+def test_started_once_reused_then_stopped(tmp_path, monkeypatch):
     home = tmp_path / "prefect-home"
+    monkeypatch.setenv("HF_TOKEN", "hf_notForTheServer")
     try:
         url = server.ensure_server(home)
         pid = (home / server.PID_FILE).read_text()
+        environ = Path(f"/proc/{pid}/environ").read_bytes().decode()
+        assert "hf_notForTheServer" not in environ and f"PREFECT_HOME={home}" in environ
         assert server.healthy(url)
         assert server.ensure_server(home) == url  # the second command reuses it
         assert (home / server.PID_FILE).read_text() == pid

@@ -14,6 +14,7 @@ from filters import exact_dedup, length
 from flows import caching, runners, schedules, sharding
 from instances import InstructmixError, make_instance, make_table
 from instances.context import StageContext
+from mixtures import source_key
 from mixtures.build import apply_filter
 from mixtures.recipe import SourceSpec
 
@@ -75,7 +76,7 @@ def test_cache_key_follows_input_bytes_and_spec(tmp_path, mirror):
     lima = mini / "lima" / "lima.json"
     lima.write_text(json.dumps(json.loads(lima.read_text())[:-1]))
     assert key() != first
-    files = caching.code_files(spec.generator)
+    files = source_key.code_files(spec.generator)
     assert any(f.name == "existing.py" for f in files)
     assert any(f.name == "build.py" for f in files)
 

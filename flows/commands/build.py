@@ -83,7 +83,10 @@ def build(
     options["model_cache"] = str(model_cache) if model_cache else None
     result = run_flow(ctx, options, runner)
     splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.build.splits.items())
-    print_summary(result.build.funnel, f"{recipe.name}: {splits}", time.perf_counter() - started)
+    from flows.runners import describe
+
+    title = f"{recipe.name}: {splits} ({describe(*runner)})"
+    print_summary(result.build.funnel, title, time.perf_counter() - started)
     for step, outcome in result.steps.items():
         typer.echo(f"{step}: {outcome}")
     typer.echo(f"built {output_dir / recipe.name}")

@@ -9,49 +9,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from data_cards import hub
-from data_cards.card import CardError, export_card, write_card
 from flows.options import DEFAULT_OUTPUT_DIR, MixtureName, OutputDir
-from generators.registry import generator_licenses
-from instances import InstructmixError
 from mixtures.folder import MixtureFolder
-from mixtures.manifest import recipe_hash
-from mixtures.recipe import RECIPES_DIR, load_recipe, parse_recipe
 
 
 def _folder(name: str, output_dir: Path) -> Path:
     return MixtureFolder.resolve(name, output_dir).require_built().path
-
-
-def card_inputs(folder: Path) -> tuple[str, list[str]]:
-    """The recipe text and declared licenses to re-render the card of a built `folder`.
-
-    The named recipe file when its hash matches the build's lock, else the locked recipe as YAML.
-    """
-    mixture = MixtureFolder(folder)
-    if not mixture.manifest_path.is_file():
-        raise CardError(
-            f"{mixture.manifest_path}: missing; rebuild the mixture (instructmix build)"
-        )
-    manifest = mixture.manifest()
-    locked = manifest.get("recipe") or {}
-    text = yaml.safe_dump(locked, sort_keys=False, allow_unicode=True)
-    path = RECIPES_DIR / f"{manifest.get('name', '')}.yaml"
-    try:
-        if path.is_file() and recipe_hash(load_recipe(str(path))) == manifest.get("recipe_hash"):
-            text = path.read_text(encoding="utf-8")
-        sources = parse_recipe(locked, f"{folder}/manifest.json").sources
-        licenses = sorted({lic for s in sources for lic in generator_licenses(s.generator)})
-    except InstructmixError:  # a generator this checkout lacks: rows' meta still has licenses
-        licenses = []
-    return text, licenses
 
 
 def _print_card(folder: Path, console: Console) -> None:
@@ -85,6 +54,9 @@ def card(
 
 def show_card(folder: Path, *, html: bool, refresh: bool, export: Path | None) -> None:
     """Render the card when asked (or missing), then export, write HTML or print it."""
+    from data_cards.card import export_card, write_card  # matplotlib: slow to import
+    from data_cards.locked import card_inputs
+
     mixture = MixtureFolder(folder)
     if refresh or not mixture.card_path.is_file():
         write_card(folder, *card_inputs(folder))
@@ -122,6 +94,8 @@ def push(
     Uses HF_ENDPOINT (default https://huggingface.co) and HF_TOKEN (or your saved login);
     the token is passed to the client only, never written anywhere.
     """
+    from data_cards import hub
+
     hub.check_repo_id(repo)
     folder = _folder(name, output_dir)
     if dry_run:
@@ -138,7 +112,7 @@ def push(
     typer.echo(result.commit_url)
 
 
-def print_plan(plan: list[hub.UploadFile], repo: str) -> None:
+def print_plan(plan: list, repo: str) -> None:
     """Print the files a push would upload, with their sizes."""
     table = Table(title=f"dry run: would upload to datasets/{repo}", title_justify="left")
     table.add_column("path in repo")

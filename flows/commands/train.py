@@ -48,7 +48,8 @@ def train(
 
 def run_preflight(name: str, output_dir: Path, model_cache: Path | None) -> None:
     """Print the pre-flight report of training on mixture NAME; exit 1 when it blocks."""
-    from flows.train import default_model_cache, train_plan
+    from flows.train import default_model_cache
+    from train.plan import train_plan
     from train.run import prepare
 
     plan = train_plan(name, output_dir)

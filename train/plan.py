@@ -1,0 +1,48 @@
+"""Where training on a named recipe reads its mixture and writes its model, and how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from instances import InstructmixError
+from mixtures.folder import DEFAULT_ROOT, MixtureFolder
+from mixtures.recipe import load_recipe
+from train.spec import TrainSpec
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """Where a named recipe's mixture is read from and its model written to, and how."""
+
+    name: str
+    spec: TrainSpec
+    seed: int
+    mixture_dir: Path
+    output_dir: Path
+
+
+def train_plan(
+    name: str, output_dir: Path = DEFAULT_ROOT, model_dir: Path | None = None
+) -> TrainPlan:
+    """Resolve recipe NAME (a name or a YAML path) into a `TrainPlan`: its mixture under
+    `output_dir` (the folder of built mixtures), its model to `model_dir` (default: the
+    recipe's train.output_dir, else `models/NAME` beside `output_dir`: artifacts/models/NAME).
+    Errors say how to fix."""
+    recipe = load_recipe(name)
+    if recipe.train is None:
+        raise InstructmixError(
+            f"recipe {recipe.name!r} has no train: section; add one (see docs/training.md), "
+            "e.g. `train: {base_model: tiny, max_steps: 40}`"
+        )
+    folder = MixtureFolder(Path(output_dir) / recipe.name)
+    if not folder.is_built():
+        raise InstructmixError(
+            f"{folder.path}: mixture {recipe.name!r} is not built; run `instructmix build {name}`"
+        )
+    if model_dir is None:
+        configured = recipe.train.output_dir
+        model_dir = (
+            Path(configured) if configured else Path(output_dir).parent / "models" / recipe.name
+        )
+    return TrainPlan(recipe.name, recipe.train, recipe.seed, folder.path, Path(model_dir))
