@@ -1,6 +1,10 @@
-"""Filters: `run(table, config, ctx) -> StageResult(kept, rejected, report)`.
+"""Filters give verdicts; transforms change rows; neither splits, counts nor times itself.
 
-Rows are never deleted: rejected rows carry `reject_stage`, `reject_reason` (a stable
-snake_case constant defined next to the filter) and, for dedup, `duplicate_of`.
-`registry.py` gathers every filter's `Config` for recipes. Filters import only `instances/`.
+A filter: `verdicts(table, config, ctx) -> Verdicts` (per row a reject reason, a stable
+snake_case constant defined next to the filter, or None; for dedup `duplicate_of`; extras).
+A transform (PII masking, language tagging): `transform(table, config, ctx) -> Transformed`.
+`dispatch.py` turns either into `StageResult(kept, rejected, report)`: rows are never deleted,
+rejected rows carry `reject_stage`, `reject_reason` and `duplicate_of`, and every report
+balances. `registry.run_filter(table, config, ctx)` is the entry point; `registry.py` also
+gathers every `Config` for recipes. Filters import only `instances/`.
 """

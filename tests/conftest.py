@@ -41,6 +41,16 @@ def _stop_local_prefect_server():
     stop_server(Path(os.environ["PREFECT_HOME"]))
 
 
+@pytest.fixture
+def hub_online(monkeypatch):
+    """For a test that talks to the fake Hub on loopback (tests/hub_loopback.py): turn
+    huggingface_hub's offline switch off; the socket guard still refuses anything else."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One Prefect test server for the whole session (started on first use)."""

@@ -2,10 +2,10 @@
 
 `ScriptedLLM(reply)` serves `/v1/completions` and `/v1/chat/completions`; `reply(prompt)` returns
 the text (or `(text, finish_reason)`). Every request body is recorded. `fail_with` holds HTTP
-statuses to answer the next requests with (429, 500, ...), `delay_first` makes the next request
-sleep (to provoke client timeouts), `gate` (a threading.Event) holds requests until set,
-`wait_for_requests(n)` blocks until n requests have arrived (no polling), and `chat_only`
-answers 404 on `/v1/completions`.
+statuses to answer the next requests with (429, 500, ...), `gate` (a threading.Event) holds
+requests until set, `wait_for_requests(n)` blocks until n requests have arrived (no polling),
+and `chat_only` answers 404 on `/v1/completions`. A test that needs a slow reply makes its
+`reply` wait on an event, never sleep.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import hashlib
 import json
 import random
 import threading
-import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -30,7 +29,6 @@ class ScriptedLLM:
         self.chat_only = chat_only
         self.requests: list[dict] = []
         self.fail_with: list[int] = []
-        self.delay_next = 0.0
         self.gate: threading.Event | None = None
         self.hold_after: int | None = None
         self.lock = threading.Lock()
@@ -88,11 +86,8 @@ class ScriptedLLM:
                     owner.arrived.notify_all()
                     number = len(owner.requests)
                     status = owner.fail_with.pop(0) if owner.fail_with else 200
-                    delay, owner.delay_next = owner.delay_next, 0.0
                 if owner.hold_after is not None and number > owner.hold_after and owner.gate:
                     owner.gate.wait(60)
-                if delay:
-                    time.sleep(delay)
                 if status != 200:
                     self._send(status, {"error": {"message": f"injected {status}"}})
                     return

@@ -8,7 +8,7 @@ from pipeline_support import make_mini_mirror, mini_recipe, write_recipe
 
 
 @pytest.mark.slow
-def test_pipeline_builds_then_publishes(tmp_path, mirror, monkeypatch, prefect_harness):
+def test_pipeline_builds_then_publishes(tmp_path, mirror, monkeypatch, prefect_harness, hub_online):
     from huggingface_hub import constants
 
     from flows.build import build_flow

@@ -57,7 +57,7 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def no_xet(monkeypatch, tmp_path):
+def no_xet(monkeypatch, tmp_path, hub_online):
     """The fake Hub speaks LFS, not Xet; and huggingface_hub's home is a temporary folder."""
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
     home = tmp_path / "hf-home"
@@ -165,7 +165,7 @@ def test_cli_push_runs_the_publish_flow_and_stores_no_token(folder, tmp_path):
         "HF_TOKEN": TOKEN,
         "HF_HOME": str(hf_home),
         "HF_HUB_DISABLE_XET": "1",  # the fake Hub speaks LFS, not Xet
-        "HF_HUB_OFFLINE": "0",  # the fake Hub is on loopback
+        "HF_HUB_OFFLINE": "0",  # the fake Hub is on loopback: the one Hub tests may reach
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "150",

@@ -49,11 +49,23 @@ def test_retries_injected_429_and_500_then_succeeds(tmp_path):
 
 
 def test_retries_a_timeout(tmp_path):
-    with ScriptedLLM(echo) as server:
-        server.delay_next = 2.0
-        client = client_for(server, tmp_path, timeout_seconds=0.5)
+    import threading
+
+    retried = threading.Event()
+    calls: list[str] = []
+
+    def first_waits_for_the_retry(prompt: str) -> str:
+        calls.append(prompt)
+        if len(calls) == 1:
+            retried.wait(60)  # answers only after the client gave up on it and asked again
+        else:
+            retried.set()
+        return echo(prompt)
+
+    with ScriptedLLM(first_waits_for_the_retry) as server:
+        client = client_for(server, tmp_path, timeout_seconds=2)
         assert client.complete("slow", SAMPLING).text == "reply to slow"
-    assert client.usage.errors == {"APITimeoutError": 1}
+    assert client.usage.errors == {"APITimeoutError": 1} and len(calls) == 2
 
 
 def test_gives_up_with_one_clear_error(tmp_path):
