@@ -65,6 +65,7 @@ class Config(BaseModel):
     )
     extra_benchmarks: list[ExtraBenchmark] = Field(
         default_factory=list,
+        exclude_if=lambda value: not value,  # recipes without them keep their lock hash
         description="more benchmarks: {name, data: <dataset spec>, text: prompt|response|both}",
     )
     ngram: int = Field(default=13, ge=2, le=64, description="words per matching n-gram")

@@ -25,6 +25,7 @@ class Config(BaseModel):
     kind: Literal["natural_instructions"] = "natural_instructions"
     tasks_dir: Path | None = Field(
         default=None,
+        exclude_if=lambda value: value is None,  # recipes without it keep their lock hash
         description="a folder of SuperNI task files (with its own splits/ if present) "
         "instead of the mirror's or the Hub's",
     )
