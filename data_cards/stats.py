@@ -353,7 +353,15 @@ def samples(
 def load_json(folder: Path, name: str) -> Any:
     """A JSON file of the mixture folder, or None when absent."""
     path = folder / name
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        from instances import InstructmixError
+
+        detail = getattr(error, "msg", None) or type(error).__name__
+        raise InstructmixError(f"{path}: corrupt JSON ({detail}); rebuild the mixture") from None
 
 
 def tasks_by_category(

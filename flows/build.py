@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from data_cards.card import write_card
 from filters.registry import FilterConfig
 from instances import Report, StageResult
+from instances.checksums import write_seal
 from instances.context import StageContext
 from instances.io import atomic_directory
 from mixtures import build as stages
@@ -79,6 +80,7 @@ def write_mixture_task(
     with atomic_directory(final_dir) as tmp:
         stages.write_build(tmp, result, recipe.output_format)
         write_card(tmp, recipe_yaml, result.licenses)
+        write_seal(tmp)  # last: the sha256 of every shipped file, the lock and card included
     get_run_logger().info("wrote %s", final_dir)
     return final_dir
 

@@ -18,6 +18,7 @@ from flows.commands import pipeline as pipeline_commands
 from flows.commands import self_instruct as self_instruct_commands
 from flows.commands import sources as sources_commands
 from flows.commands import train as train_commands
+from flows.commands import verify as verify_commands
 from instances import InstructmixError
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ self_instruct_commands.register(app)
 sources_commands.register(app)
 train_commands.register(app)
 pipeline_commands.register(app)
+verify_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,8 @@
 GPT-4-LLM, Self-Instruct's released GPT-3 generations) and LIMA, into formatted instances.
 
 Reject reasons: `missing_field` (a row lacks instruction or output), `empty_turn` (a turn
-is blank after normalisation).
+is blank after normalisation), `wrong_type` (a turn that is not a string: values are never
+coerced, `123` does not become "123"), `nul_character` (a NUL byte in a turn).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from instances.sources import PublicSource, load_rows
 STAGE = "generate"
 MISSING_FIELD = "missing_field"
 EMPTY_TURN = "empty_turn"
+WRONG_TYPE = "wrong_type"
+NUL_CHARACTER = "nul_character"
 
 DatasetName = Literal[
     "stanford_alpaca", "code_alpaca", "code_alpaca_new", "gpt4_llm", "lima", "self_instruct_gpt3"
@@ -144,7 +147,7 @@ def row_messages(row: dict[str, Any]) -> list[dict[str, str]] | None:
     `output`.
     """
     if isinstance(row.get("conversations"), list):
-        turns = [str(t) for t in row["conversations"]]
+        turns = list(row["conversations"])
         if len(turns) < 2:
             return None
         if len(turns) % 2:
@@ -161,11 +164,14 @@ def row_messages(row: dict[str, Any]) -> list[dict[str, str]] | None:
     for pair in row.get("history") or []:
         if isinstance(pair, list | tuple) and len(pair) == 2:
             messages += [
-                {"role": "user", "content": str(pair[0])},
-                {"role": "assistant", "content": str(pair[1])},
+                {"role": "user", "content": pair[0]},
+                {"role": "assistant", "content": pair[1]},
             ]
+    input_text = row.get("input") or ""
+    if not isinstance(input_text, str):
+        return [{"role": "user", "content": input_text}]  # rejected as wrong_type
     messages += [
-        {"role": "user", "content": alpaca_prompt(instruction, str(row.get("input") or ""))},
+        {"role": "user", "content": alpaca_prompt(instruction, input_text)},
         {"role": "assistant", "content": output},
     ]
     return messages
@@ -183,12 +189,17 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
     for index, record in enumerate(raw):
         messages = row_messages(record)
         reason = None
+        if messages is not None and any(not isinstance(m["content"], str) for m in messages):
+            reason, messages = WRONG_TYPE, None
         if messages is None:
-            reason = MISSING_FIELD
+            reason = reason or MISSING_FIELD
             messages = [
                 {"role": "user", "content": str(record)[:200]},
                 {"role": "assistant", "content": ""},
             ]
+        elif any("\x00" in m["content"] for m in messages):
+            reason = NUL_CHARACTER
+            messages = [{**m, "content": m["content"].replace("\x00", "\\0")} for m in messages]
         elif any(not m["content"].strip() for m in messages):
             reason = EMPTY_TURN
         meta = {"license": public.license, "hub_id": public.hub_id, "row": index}

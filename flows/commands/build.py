@@ -23,6 +23,7 @@ from mixtures.manifest import (
 )
 from mixtures.recipe import load_recipe, recipe_path
 from mixtures.scale import scale_recipe
+from mixtures.verify import verify_mixture
 
 MIRROR_HELP = "local mirror of the public data (default: $INSTRUCTMIX_MIRROR; none: the Hub)"
 
@@ -60,6 +61,7 @@ def register(app: typer.Typer) -> None:
         if check:  # a changed recipe or input file fails before the (long) rebuild
             if not locked_path.is_file():
                 raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
+            verify_mixture(locked_path.parent)  # the shipped bytes first: fast, names the file
             inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
             early = precheck(json.loads(locked_path.read_text()), recipe, inputs)
             if early:
