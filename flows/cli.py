@@ -1,7 +1,7 @@
 """The `instructmix` command line: one Typer app; each area registers its commands.
 
-Errors the user can fix (`InstructmixError`) end with one clear line and exit code 1;
-`--debug` shows the traceback.
+Errors the user can fix (`InstructmixError`) and OS errors end with one clear line and exit
+code 1 (an interrupt: 128 + the signal); `--debug` shows the traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from flows.commands import self_instruct as self_instruct_commands
 from flows.commands import sources as sources_commands
 from flows.commands import train as train_commands
 from flows.commands import verify as verify_commands
+from flows.edge import EDGE_ERRORS, describe, exit_status_for
+from flows.guard import hard_exit, signal_guard
 from instances import InstructmixError
+from instances.lifecycle import Interrupted
 
 app = typer.Typer(
     name="instructmix",
@@ -57,12 +60,15 @@ def main(argv: list[str] | None = None) -> None:
     if debug:  # accepted anywhere on the line, handled by the root callback
         args = ["--debug", *(a for a in args if a != "--debug")]
     try:
-        app(args=args, standalone_mode=True)
-    except InstructmixError as error:
+        with signal_guard():  # SIGTERM/SIGINT always stop a command, cleaning up
+            app(args=args, standalone_mode=True)
+    except (InstructmixError, Interrupted, KeyboardInterrupt, *EDGE_ERRORS) as error:
         if debug:
             raise
-        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
-        raise SystemExit(1) from None
+        typer.secho(f"error: {describe(error)}", err=True, fg=typer.colors.RED)
+        if isinstance(error, Interrupted | KeyboardInterrupt):
+            hard_exit(exit_status_for(error))  # at-exit hooks may wait on stopped servers
+        raise SystemExit(exit_status_for(error)) from None
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from instances.errors import ValidationError
 from instances.schema import validate
 from instances.tempfiles import (
+    LIVE,
     follow_umask,
     remove_stale_temporaries,
     remove_tree,
@@ -119,5 +120,7 @@ def atomic_directory(final: str | Path) -> Iterator[Path]:
     except BaseException:
         remove_tree(tmp)
         raise
+    finally:
+        LIVE.discard(tmp)
     if old is not None:
         remove_tree(old)

@@ -50,11 +50,24 @@ def temp_file_beside(path: Path) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
 
 
+# Temporary folders this process has made and not yet renamed or removed.
+LIVE: set[Path] = set()
+
+
 def temp_dir_beside(path: Path) -> Path:
-    """`mkdtemp` in `path`'s folder, named `.NAME.<pid>.<random>.tmp`."""
-    return Path(
+    """`mkdtemp` in `path`'s folder, named `.NAME.<pid>.<random>.tmp` (registered in `LIVE`)."""
+    made = Path(
         tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     )
+    LIVE.add(made)
+    return made
+
+
+def remove_live_temporaries() -> None:
+    """Remove every temporary folder this process still holds (on a forced exit)."""
+    for path in list(LIVE):
+        remove_tree(path)
+        LIVE.discard(path)
 
 
 def pid_alive(pid: int) -> bool:

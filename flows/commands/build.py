@@ -68,8 +68,10 @@ def register(app: typer.Typer) -> None:
                 raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
         # Prefect is slow to import: only once the recipe and its inputs are known to be good.
         from flows.build import build_mixture
+        from flows.guard import children_die_with_us
 
         quiet_user_errors(ctx)
+        children_die_with_us()
 
         if check:
             out.mkdir(parents=True, exist_ok=True)

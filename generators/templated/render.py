@@ -34,6 +34,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generators.templated import budget
 from generators.templated.templates import SEPARATOR, Template
+from instances.lifecycle import check_stop
 
 UNSAFE_TEMPLATE = "unsafe_template"
 UNDEFINED_VALUE = "undefined_value"
@@ -222,6 +223,7 @@ def render_text(source: str, variables: dict[str, Any], rng: random.Random) -> s
 
 def _render_bounded(compiled: jinja2.Template, variables: dict[str, Any]) -> str:
     """Render with the watchdog armed, counting the output as it streams."""
+    check_stop()  # a build asked to stop (SIGTERM/SIGINT) renders no further row
     budget.WATCHDOG.arm(budget.MAX_SECONDS)
     try:
         pieces: list[str] = []
