@@ -8,9 +8,9 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from data_cards.diversity import instruction_text
+from instances.io import read_parquet_file
 
 QUANTILES = (0.1, 0.5, 0.9)
 DECONTAMINATION_STAGE = "decontaminate"
@@ -22,7 +22,7 @@ def read_split_files(folder: Path) -> dict[str, pa.Table]:
     splits: dict[str, list[pa.Table]] = {}
     for path in sorted((folder / "data").glob("*.parquet")):
         split = path.name.split("-")[0]
-        splits.setdefault(split, []).append(pq.read_table(path))
+        splits.setdefault(split, []).append(read_parquet_file(path))
     return {name: pa.concat_tables(parts) for name, parts in splits.items()}
 
 

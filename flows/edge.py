@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import errno
 
+from pydantic import ValidationError as PydanticValidationError
+
 from instances.lifecycle import Interrupted
 
 _HINTS = {
@@ -57,9 +59,13 @@ def describe(error: BaseException) -> str:
         return "input nested too deeply to read"
     if isinstance(error, MemoryError):
         return "out of memory"
+    if isinstance(error, PydanticValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or error.title
+        return f"{where}: {first['msg'].removeprefix('Value error, ')}"
     if isinstance(error, Interrupted | KeyboardInterrupt):
         return f"{error or 'interrupted'}; temporary files removed, earlier outputs unchanged"
     return str(error)
 
 
-EDGE_ERRORS = (OSError, UnicodeDecodeError, RecursionError, MemoryError)
+EDGE_ERRORS = (OSError, UnicodeDecodeError, RecursionError, MemoryError, PydanticValidationError)

@@ -133,7 +133,10 @@ class Recipe(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_\-]*$",
+        max_length=200,  # a file name holds 255 bytes; temporaries add `.NAME.<pid>.<rand>.tmp`
+    )
     description: str = ""
     seed: int = 0
     sources: list[SourceSpec] = Field(min_length=1)
@@ -176,12 +179,27 @@ class Recipe(BaseModel):
         return self
 
 
+def _close_field(loc: tuple) -> str | None:
+    """The recipe's top-level field closest to a misspelt top-level key, if one is close."""
+    import difflib
+
+    if len(loc) != 1 or not isinstance(loc[0], str):
+        return None
+    matches = difflib.get_close_matches(loc[0], list(Recipe.model_fields), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
 def _format_errors(where: str, error: PydanticValidationError) -> str:
-    first = error.errors()[0]
+    errors = error.errors()
+    unknown = [e for e in errors if e["type"] == "extra_forbidden" and _close_field(e["loc"])]
+    first = unknown[0] if unknown else errors[0]  # a misspelt key explains a "missing" field
     location = ".".join(str(part) for part in first["loc"])
     hint = first["msg"]
     if first["type"] == "extra_forbidden":
         hint = "unknown field (check the spelling; see mixtures/recipe.py for the fields)"
+        close = _close_field(first["loc"])
+        if close:
+            hint = f"unknown key {first['loc'][-1]!r}; did you mean {close!r}?"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"{where}: field '{location}': {hint}{more}"
 
@@ -203,6 +221,9 @@ def recipe_path(name: str, recipes_dir: Path = RECIPES_DIR) -> Path:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return path
+    if path.suffix in (".yaml", ".yml") or "/" in name:
+        what = "is a folder, not a recipe file" if path.is_dir() else "no such recipe file"
+        raise RecipeError(f"{path}: {what}")
     candidate = recipes_dir / f"{name}.yaml"
     if not candidate.is_file():
         known = ", ".join(sorted(p.stem for p in recipes_dir.glob("*.yaml"))) or "none"
@@ -215,6 +236,12 @@ def load_recipe(name: str, recipes_dir: Path = RECIPES_DIR) -> Recipe:
     path = recipe_path(name, recipes_dir)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise RecipeError(
+            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise RecipeError(f"{path}: nested too deeply") from None
     except yaml.YAMLError as error:
         raise RecipeError(f"{path}: not valid YAML: {error}") from error
     return parse_recipe(data, str(path))
