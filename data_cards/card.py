@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ from data_cards import licenses as lic
 from data_cards import plots, stats
 from data_cards.diversity import verb_object_counts
 from instances import InstructmixError
-from instances.io import atomic_directory, write_text_atomic
+from instances.checksums import refresh_seal
+from instances.io import write_text_atomic
 from mixtures.folder import MixtureFolder
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -191,24 +191,18 @@ def write_card(folder: Path, recipe_yaml: str, licenses: list[str]) -> Path:
     """Render the card of the mixture in `folder`: `folder/plots/*.png` and `folder/README.md`."""
     data = card_data(folder, recipe_yaml, licenses)
     data["plots"] = plots.write_plots(folder, data, data["_frame"])
-    return write_text_atomic(render_card(data), MixtureFolder(Path(folder)).card_path)
+    written = write_text_atomic(render_card(data), MixtureFolder(Path(folder)).card_path)
+    refresh_seal(folder)  # a re-rendered card of a sealed mixture: re-seal the card only
+    return written
 
 
 def export_card(folder: Path, dest: Path) -> list[Path]:
-    """Copy the card and its plots of `folder` into `dest` (replaced whole, atomically).
+    """Copy the card and its plots of `folder` into `dest` (see `data_cards.export`).
 
     This is how `data_cards/examples/<recipe>/` is made: the card as the Hub would show it,
     without the data. Returns the copied files, relative to `dest`.
     """
-    mixture = MixtureFolder(Path(folder))
-    readme = mixture.card_path
-    if not readme.is_file():
-        raise CardError(f"{readme}: no card to export; build the mixture first")
-    sources = [readme, *mixture.plot_files()]
-    with atomic_directory(dest) as tmp:
-        tmp.chmod(0o755)  # a published folder, not a private temp dir
-        for source in sources:
-            target = tmp / source.relative_to(folder)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-    return [source.relative_to(folder) for source in sources]
+    from data_cards.export import export_files
+
+    manifest = stats.load_json(folder, "manifest.json") or {}
+    return export_files(folder, dest, manifest.get("name", folder.name))

@@ -1,8 +1,9 @@
 """The `instructmix` command line: one Typer app over the command modules in flows/commands/.
 
-Errors the user can fix (`InstructmixError`) end with one clear line and exit code 1;
-`--debug` shows the traceback, `--verbose` Prefect's task-run lines. Flows run against the
-local Prefect server (flows/server.py), whose state lives in PREFECT_HOME (default: ./.prefect).
+Errors the user can fix (`InstructmixError`) and OS errors end with one clear line and exit
+code 1 (an interrupt: 128 + the signal); `--debug` shows the traceback, `--verbose` Prefect's
+task-run lines. Flows run against the local Prefect server (flows/server.py), whose state lives
+in PREFECT_HOME (default: ./.prefect).
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ from flows.commands import (
     serve,
     sources,
     train,
+    verify,
 )
+from flows.edge import EDGE_ERRORS, describe, exit_status_for
+from flows.guard import hard_exit, signal_guard
 from flows.settings import recipe_folders
 from instances import InstructmixError
+from instances.lifecycle import Interrupted
 from mixtures.recipe_search import set_recipe_folders
 
 app = typer.Typer(
@@ -74,6 +79,7 @@ app.command("self-instruct")(self_instruct.self_instruct)
 app.command()(sources.sources)
 app.command()(sources.preview)
 app.command()(recipes.recipes)
+app.command()(verify.verify)
 app.command()(serve.serve)
 app.add_typer(serve.server_app, name="server")
 app.add_typer(self_instruct.llm_app, name="llm")
@@ -89,12 +95,15 @@ def main(argv: list[str] | None = None) -> None:
     # Prefect's state (the local server's database) under the project unless set
     os.environ.setdefault("PREFECT_HOME", str(Path(".prefect").resolve()))
     try:
-        app(args=args, standalone_mode=True)
-    except InstructmixError as error:
+        with signal_guard():  # SIGTERM/SIGINT always stop a command, cleaning up
+            app(args=args, standalone_mode=True)
+    except (InstructmixError, Interrupted, KeyboardInterrupt, *EDGE_ERRORS) as error:
         if "--debug" in flags:
             raise
-        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
-        raise SystemExit(1) from None
+        typer.secho(f"error: {describe(error)}", err=True, fg=typer.colors.RED)
+        if isinstance(error, Interrupted | KeyboardInterrupt):
+            hard_exit(exit_status_for(error))  # at-exit hooks may wait on stopped servers
+        raise SystemExit(exit_status_for(error)) from None
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import logging
 import typer
 
 from instances import InstructmixError
+from instances.lifecycle import Interrupted
 
 LIFECYCLE = (
     "Created task run",
@@ -29,8 +30,8 @@ USER_ERRORS = ("SourceError", "ValidationError", "RecipeError", "InstructmixErro
 class _DropUserErrors(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, InstructmixError):
-            return False
+        if isinstance(error, InstructmixError | OSError | Interrupted):
+            return False  # reported as one line at the CLI edge
         message = record.getMessage()
         return not any(name in message for name in USER_ERRORS)
 

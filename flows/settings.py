@@ -14,6 +14,10 @@ def resolve_mirror(option: str | None) -> Path | None:
     if value is None:
         return None
     path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise SourceError(
+            f"mirror {path} is a file, not a folder (from --mirror or INSTRUCTMIX_MIRROR)"
+        )
     if not path.is_dir():
         raise SourceError(
             f"mirror folder {path} does not exist (from --mirror or INSTRUCTMIX_MIRROR)"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,14 @@ import pyarrow.parquet as pq
 
 from instances.errors import ValidationError
 from instances.schema import validate
+from instances.tempfiles import (
+    LIVE,
+    follow_umask,
+    remove_stale_temporaries,
+    remove_tree,
+    temp_dir_beside,
+    temp_file_beside,
+)
 
 
 def write_parquet_atomic(
@@ -25,7 +31,7 @@ def write_parquet_atomic(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = temp_file_beside(path)
     os.close(fd)
     try:
         pq.write_table(
@@ -36,6 +42,7 @@ def write_parquet_atomic(
             store_schema=True,
             write_statistics=True,
         )
+        follow_umask(tmp_name)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -48,16 +55,26 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
     """Write `text` (UTF-8) to `path` via a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = temp_file_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        follow_umask(tmp_name)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
     return path
+
+
+def read_parquet_file(path: str | Path) -> pa.Table:
+    """Read one Parquet file; a truncated or non-Parquet file is a `ValidationError` naming it."""
+    try:
+        return pq.read_table(path)
+    except pa.ArrowException as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValidationError(f"{path}: not a readable Parquet file ({first})") from None
 
 
 def read_instances(path: str | Path, *, check: bool = True) -> pa.Table:
@@ -68,7 +85,7 @@ def read_instances(path: str | Path, *, check: bool = True) -> pa.Table:
     files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
     if not files:
         raise ValidationError(f"{path}: folder holds no .parquet files")
-    table = pa.concat_tables([pq.read_table(file) for file in files])
+    table = pa.concat_tables([read_parquet_file(file) for file in files])
     return validate(table, check_ids=check) if check else table
 
 
@@ -77,20 +94,33 @@ def atomic_directory(final: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside `final`: it replaces `final` on success, vanishes on error.
 
     Readers see either the old folder or the complete new one, never a half-written one.
+    Temporary folders of earlier runs whose process is gone are removed first; the new
+    folder and its files follow the umask (0755 / 0644 by default), not mkdtemp's 0700.
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    if final.exists() and not final.is_dir():
+        raise NotADirectoryError(20, "output path exists and is not a folder", str(final))
+    remove_stale_temporaries(final)
+    tmp = temp_dir_beside(final)
     try:
         yield tmp
+        follow_umask(tmp)
+        old = None
+        if final.exists():
+            old = final.with_name(f".{final.name}.old-{os.getpid()}")
+            remove_tree(old)
+            os.replace(final, old)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            if old is not None:  # put the earlier good folder back
+                os.replace(old, final)
+            raise
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)
         raise
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-    os.replace(tmp, final)
+    finally:
+        LIVE.discard(tmp)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_tree(old)

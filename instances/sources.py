@@ -107,9 +107,37 @@ def _read_delimited(path: Path, delimiter: str, fieldnames: tuple[str, ...] | No
 def read_file(
     path: Path, file_format: FileFormat, fieldnames: tuple[str, ...] | None = None
 ) -> list[dict]:
-    """Read one data file as a list of row dicts; errors name the file and the line."""
+    """Read one data file as a list of row dicts; errors name the file and the line.
+
+    OS and decoding failures (not UTF-8, nested too deeply, unreadable, not Parquet) become a
+    `SourceError` naming the file.
+    """
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder, expected a {file_format} file")
     if not path.is_file():
         raise SourceError(f"{path}: file not found in the mirror")
+    try:
+        return _read_by_format(path, file_format, fieldnames)
+    except UnicodeDecodeError as error:
+        raise SourceError(
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); re-encode it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise SourceError(f"{path}: nested too deeply to read (JSON depth limit)") from None
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read ({error.strerror or error})") from None
+    except Exception as error:
+        import pyarrow as pa
+
+        if isinstance(error, pa.ArrowException):
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise SourceError(f"{path}: not a readable Parquet file ({first})") from None
+        raise
+
+
+def _read_by_format(
+    path: Path, file_format: FileFormat, fieldnames: tuple[str, ...] | None
+) -> list[dict]:
     if file_format == "json":
         return _read_json(path)
     if file_format == "jsonl":

@@ -21,12 +21,14 @@ from filters.registry import FilterConfig, filter_inputs, run_filter
 from generators.registry import generator_inputs, generator_licenses, run_generator
 from instances import (
     REJECTED_SCHEMA,
+    InstructmixError,
     Report,
     SourceError,
     StageResult,
     empty_table,
     validate,
 )
+from instances.checksums import write_seal
 from instances.context import StageContext
 from instances.io import atomic_directory
 from instances.rejected import split_rows
@@ -37,6 +39,40 @@ from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
 from mixtures.select import SelectionError, no_match_message, select_rows
 
 IDENTICAL = "identical_instance"
+
+
+class EmptyMixture(InstructmixError):
+    """A build that would ship no training rows; the message names the stage that emptied it."""
+
+
+def _reasons(report: Report) -> str:
+    top = ", ".join(f"{reason} {count:,}" for reason, count in report.top_reasons())
+    return f" ({top})" if top else ""
+
+
+def check_not_empty(name: str, funnel: list[Report], splits: dict[str, pa.Table]) -> None:
+    """Raise `EmptyMixture` when the train split has no rows, naming where the rows went:
+    the first stage that kept none of the rows it got, or the split that took them all."""
+    if splits.get("train") is not None and splits["train"].num_rows:
+        return
+    for report in funnel:
+        if report.rows_out == 0 and report.rows_in > 0 and not report.stage.startswith("gen"):
+            raise EmptyMixture(
+                f"mixture {name!r} is empty: stage {report.stage!r} dropped all "
+                f"{report.rows_in:,} rows{_reasons(report)}; loosen it or check its input"
+            )
+    generated = [r for r in funnel if r.stage.startswith("generate:")]
+    if generated and all(r.rows_out == 0 for r in generated):
+        details = "; ".join(
+            f"source {r.stage.split(':', 1)[1]!r} kept 0 of {r.rows_in:,} rows{_reasons(r)}"
+            for r in generated
+        )
+        raise EmptyMixture(f"mixture {name!r} is empty: {details}")
+    total = sum(table.num_rows for table in splits.values())
+    raise EmptyMixture(
+        f"mixture {name!r}: the train split is empty ({total:,} rows, all in validation); "
+        "lower split.validation or take more rows"
+    )
 
 
 @dataclass
@@ -142,11 +178,12 @@ def assemble(
     """
     if isinstance(sample_reports, Report):
         sample_reports = [sample_reports]
+    funnel = [r.report for r in stage_results] + list(sample_reports)
     splits = split_table(sampled, recipe.split.validation, recipe.seed)
+    check_not_empty(recipe.name, funnel, splits)
     rejected = pa.concat_tables(
         [empty_table(REJECTED_SCHEMA), *[r.rejected.cast(REJECTED_SCHEMA) for r in stage_results]]
     )
-    funnel = [r.report for r in stage_results] + list(sample_reports)
     inputs = recipe_inputs(recipe, ctx)
     licenses = sorted({lic for s in recipe.sources for lic in generator_licenses(s.generator)})
     manifest = {
@@ -212,6 +249,7 @@ def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
         written += folder.write_split(split, table)
     written.append(folder.write_rejected(result.rejected))
     folder.write_funnel([report.model_dump(mode="json") for report in result.funnel])
+    written.append(folder.funnel_path.name)
     result.manifest["outputs"] = lock.output_hashes(folder.path, written)
     folder.write_manifest(result.manifest)
 
@@ -235,6 +273,7 @@ def write_mixture(
         if card is not None:
             text = recipe_yaml or yaml_of(recipe)
             card(tmp, text, result.licenses)
+        write_seal(tmp)  # last: the sha256 of every shipped file, the lock and card included
     return MixtureFolder(Path(final_dir))
 
 
@@ -266,4 +305,5 @@ def build_into(recipe: Recipe, ctx: StageContext, out_dir: Path) -> BuildResult:
     """Build `recipe` into `out_dir`: data/, rejected.parquet, funnel.json, manifest.json."""
     result = run_stages(recipe, ctx)
     write_build(out_dir, result, recipe.output_format)
+    write_seal(out_dir)
     return result

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from instances import InstructmixError, write_parquet_atomic
-from instances.io import write_text_atomic
+from instances.io import read_parquet_file, write_text_atomic
 
 DEFAULT_ROOT = Path("artifacts/mixtures")
 DATA_DIR = "data"
@@ -118,7 +118,7 @@ class MixtureFolder:
         files = self.shard_files(split)
         if not files:
             raise MixtureNotBuilt(f"{self.data_dir}: no {split}-*.parquet shards")
-        return pa.concat_tables([pq.read_table(path) for path in files])
+        return pa.concat_tables([read_parquet_file(path) for path in files])
 
     def read_splits(self) -> dict[str, pa.Table]:
         """Every split, by name."""
@@ -130,7 +130,7 @@ class MixtureFolder:
 
     def read_rejected(self) -> pa.Table | None:
         """The rejected rows, or None when the folder has no rejected.parquet."""
-        return pq.read_table(self.rejected_path) if self.rejected_path.is_file() else None
+        return read_parquet_file(self.rejected_path) if self.rejected_path.is_file() else None
 
     def read_json(self, path: Path) -> Any:
         """A JSON file of this folder (None when absent); bad JSON names the file."""
@@ -138,8 +138,11 @@ class MixtureFolder:
             return None
         try:
             return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise InstructmixError(f"{path}: not valid JSON: {error}") from error
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+            detail = getattr(error, "msg", None) or type(error).__name__
+            raise InstructmixError(
+                f"{path}: corrupt JSON ({detail}); rebuild the mixture"
+            ) from None
 
     def funnel(self) -> list[dict[str, Any]]:
         """funnel.json's stages ([] when absent)."""

@@ -136,7 +136,10 @@ class Recipe(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_\-]*$",
+        max_length=200,  # a file name holds 255 bytes; temporaries add `.NAME.<pid>.<rand>.tmp`
+    )
     description: str = ""
     seed: int = 0
     sources: list[SourceSpec] = Field(min_length=1)
@@ -195,7 +198,9 @@ def parse_recipe(data: object, where: str = "recipe") -> Recipe:
     try:
         return Recipe.model_validate(data)
     except PydanticValidationError as error:
-        raise RecipeError(describe_validation_error(where, error, FIELDS_DOC)) from error
+        raise RecipeError(
+            describe_validation_error(where, error, FIELDS_DOC, list(Recipe.model_fields))
+        ) from error
 
 
 def recipe_path(name: str, recipes_dir: Path | None = None) -> Path:
@@ -207,6 +212,9 @@ def recipe_path(name: str, recipes_dir: Path | None = None) -> Path:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return path
+    if path.suffix in (".yaml", ".yml") or "/" in name:
+        what = "is a folder, not a recipe file" if path.is_dir() else "no such recipe file"
+        raise RecipeError(f"{path}: {what}")
     if recipes_dir is None:
         try:
             return find_recipe(name)
@@ -231,9 +239,16 @@ def read_recipe(name: str, recipes_dir: Path | None = None) -> RecipeFile:
     """Read the recipe `name` (a name in `recipes_dir` or a path to a YAML file) once: the
     validated model with the text it came from, so no caller opens the file a second time."""
     path = recipe_path(name, recipes_dir)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise RecipeError(
+            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise RecipeError(f"{path}: nested too deeply") from None
     except yaml.YAMLError as error:
         raise RecipeError(f"{path}: not valid YAML: {error}") from error
     return RecipeFile(parse_recipe(data, str(path)), path, text)

@@ -67,6 +67,7 @@ def test_folder_is_laid_out_as_the_design_says(built):
         "data/validation-00000-of-00001.parquet",
         "funnel.json",
         "manifest.json",
+        "manifest.sha256",
         "plots/funnel.png",
         "plots/lengths.png",
         "plots/sources.png",

@@ -5,7 +5,6 @@ The command parses options; `run_build` and `check_build` hold the logic.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from mixtures.folder import MixtureFolder
 from mixtures.manifest import ManifestMismatch, check_message, input_hashes, precheck
 from mixtures.recipe import Recipe, load_recipe
 from mixtures.scale import scale_recipe
+from mixtures.verify import verify_mixture
 
 
 def build(
@@ -98,10 +98,12 @@ def run_flow(ctx: typer.Context, options: dict, runner: tuple[str | None, int | 
 
     selected = task_runner(*runner)
     from flows.build import build_flow  # Prefect is slow to import: only once input is good
+    from flows.guard import children_die_with_us
     from flows.quiet import quiet_prefect
     from flows.server import prefect_api
 
     quiet_prefect(ctx)
+    children_die_with_us()
     with prefect_api():
         return build_flow.with_options(task_runner=selected)(**options)
 
@@ -122,7 +124,8 @@ def check_build(
     locked_path = MixtureFolder(output_dir / recipe.name).manifest_path
     if not locked_path.is_file():
         raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
-    locked = json.loads(locked_path.read_text())
+    verify_mixture(locked_path.parent)  # the shipped bytes first: fast, names the file
+    locked = MixtureFolder(locked_path.parent).manifest()
     inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
     early = precheck(locked, recipe, inputs)
     if early:

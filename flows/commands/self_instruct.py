@@ -65,6 +65,9 @@ def self_instruct(
         None, min=1, help="max tokens per instruction reply (1024; 256 when embedded)"
     ),
     token_budget: int = typer.Option(None, min=1, help="stop cleanly after this many tokens"),
+    timeout: float = typer.Option(
+        None, min=0.1, help="seconds per request before it is retried (120; 600 embedded)"
+    ),
     seed: int = typer.Option(0, help="random seed of the in-context sampling"),
     seed_file: Path = typer.Option(None, help="seed tasks JSONL instead of the 175 seeds"),
     mirror: str = typer.Option(None, help="public-data mirror (or INSTRUCTMIX_MIRROR)"),
@@ -95,7 +98,7 @@ def self_instruct(
             api=api,
             concurrency=concurrency or (1 if use_embedded else 4),
             # the embedded server answers one request at a time, slowly: wait longer
-            timeout_seconds=600.0 if use_embedded else 120.0,
+            timeout_seconds=timeout or (600.0 if use_embedded else 120.0),
             token_budget=token_budget,
         )
         from flows.quiet import quiet_prefect

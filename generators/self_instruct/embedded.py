@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from instances import InstructmixError
+from instances.lifecycle import death_signal_preexec
 
 MODEL_NAME = "smollm2-135m-instruct"
 
@@ -100,8 +101,12 @@ def start_server(
     log = open(log_path, "wb")  # noqa: SIM115 - the child process owns it until it exits
     # the checkpoint is local: never download
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
-    process = subprocess.Popen(
-        _serve_command(checkpoint, port), stdout=log, stderr=subprocess.STDOUT, env=env
+    process = subprocess.Popen(  # dies with us, even when we are killed
+        _serve_command(checkpoint, port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        preexec_fn=death_signal_preexec(),  # noqa: PLW1509 - prctl only
     )
     log.close()
     server = EmbeddedServer(f"http://127.0.0.1:{port}/v1", str(checkpoint), process, log_path)

@@ -1,24 +1,34 @@
 """LLM calls through the `openai` client: completions (or chat), cache, retries, budget.
 
 `LLMClient.complete_many` sends prompts with at most `concurrency` requests in flight, retries
-429 / 5xx / timeouts / connection errors with exponential backoff, serves repeated requests from
-a persistent `RequestCache`, counts tokens, and raises `BudgetExhausted` before a request once a
-token budget is spent (requests already in flight finish, so the budget can be overshot by at
-most `concurrency` replies).
+429 / 5xx / timeouts / connection errors with exponential backoff (or the server's
+`Retry-After`, capped at `max_retry_after_seconds`), serves repeated requests from a persistent
+`RequestCache`, counts tokens, and raises `BudgetExhausted` before a request once a token
+budget is spent (requests already in flight finish, so the budget can be overshot by at most
+`concurrency` replies).
+
+Hardening: a base URL that is not `http(s)://host...` fails when the config is made; a
+`user:KEY@` inside it is moved into `api_key` (a secret) so the URL stored anywhere (stats,
+Prefect parameters, logs, errors) carries no credential; after `breaker_failures` consecutive
+failed attempts the circuit opens and every further request fails at once
+(`EndpointUnavailable`); a reply that is not an OpenAI response (an HTML page, invalid JSON,
+`"choices": []`) raises `MalformedResponse` naming the endpoint and what was wrong.
 """
 
 from __future__ import annotations
 
+import email.utils
 import random
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from generators.self_instruct.cache import RequestCache, request_key
 from instances import InstructmixError
@@ -38,6 +48,47 @@ class BudgetExhausted(InstructmixError):
 
 class EndpointUnavailable(InstructmixError):
     """The endpoint kept failing (429, 5xx, timeouts) through every retry: worth trying later."""
+
+
+class MalformedResponse(InstructmixError):
+    """The endpoint answered with something that is not an OpenAI-style completion."""
+
+
+def split_credentials(url: str) -> tuple[str, str | None]:
+    """`url` without any `user:password@` part, and the password (or user) it carried.
+
+    >>> split_credentials("http://me:KEY@127.0.0.1:8000/v1")
+    ('http://127.0.0.1:8000/v1', 'KEY')
+    """
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    secret = urllib.parse.unquote(password or user) or None
+    return urllib.parse.urlunsplit(parts._replace(netloc=host)), secret
+
+
+def redact_url(text: str) -> str:
+    """`text` with the credentials of any URL in it replaced by `***`."""
+    import re
+
+    return re.sub(r"(?<=://)[^/@\s]+@", "***@", text)
+
+
+def check_base_url(url: str) -> str:
+    """`url` if it is an http(s) URL with a host; else `ValueError` saying what is wrong."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"base URL {redact_url(url)!r} is not an http(s) URL with a host, "
+            "e.g. http://127.0.0.1:8000/v1"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as error:
+        raise ValueError(f"base URL {redact_url(url)!r}: {error}") from None
+    return url
 
 
 class Sampling(BaseModel):
@@ -65,8 +116,28 @@ class LLMConfig(BaseModel):
     concurrency: int = Field(4, ge=1, le=256)
     max_retries: int = Field(6, ge=0, le=20)
     backoff_seconds: float = Field(1.0, ge=0, le=60, description="first retry delay; doubles")
-    timeout_seconds: float = Field(120.0, gt=0, le=3600)
+    timeout_seconds: float = Field(120.0, gt=0, le=3600, description="per request")
     token_budget: int | None = Field(None, ge=1, description="stop once this many tokens are used")
+    max_retry_after_seconds: float = Field(
+        300.0, ge=0, le=3600, description="longest Retry-After honoured (longer ones: capped)"
+    )
+    breaker_failures: int = Field(
+        8, ge=1, le=1000, description="consecutive failed attempts that open the circuit"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_without_credentials(cls, data: Any) -> Any:
+        """Check the base URL and move a `user:KEY@` in it into `api_key`."""
+        if isinstance(data, dict) and isinstance(data.get("base_url"), str):
+            check_base_url(data["base_url"])
+            url, secret = split_credentials(data["base_url"])
+            data = {**data, "base_url": url}
+            key = data.get("api_key")
+            plain = key.get_secret_value() if isinstance(key, SecretStr) else key
+            if secret and plain in (None, "", "not-needed"):
+                data["api_key"] = secret
+        return data
 
 
 @dataclass(frozen=True)
@@ -109,6 +180,31 @@ class Usage:
         }
 
 
+def retry_after_seconds(response: Any) -> float | None:
+    """Seconds a 429/503 response asks to wait (`Retry-After`: seconds or an HTTP date; or
+    `retry-after-ms`), or None when it does not say."""
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+
 def _strip_stop(text: str, stop: tuple[str, ...]) -> str:
     """Drop a stop sequence the server echoed at the end (OpenAI semantics exclude it)."""
     for sequence in stop:
@@ -132,6 +228,7 @@ class LLMClient:
         self.usage = Usage()
         self._api: str | None = None if config.api == "auto" else config.api
         self._lock = threading.Lock()
+        self._consecutive_failures = 0
 
     def _payload(self, api: str, prompt: str, sampling: Sampling) -> dict[str, Any]:
         body: dict[str, Any] = {"api": api, "model": self.config.model}
@@ -163,20 +260,41 @@ class LLMClient:
         }
         if sampling.stop:
             params["stop"] = list(sampling.stop)
-        if api == "chat":
-            response = self.client.chat.completions.create(
-                messages=[{"role": "user", "content": prompt}], **params
-            )
-            text = response.choices[0].message.content or ""
-        else:
-            response = self.client.completions.create(prompt=prompt, **params)
-            text = response.choices[0].text or ""
-        usage = response.usage
+        try:
+            if api == "chat":
+                response = self.client.chat.completions.create(
+                    messages=[{"role": "user", "content": prompt}], **params
+                )
+            else:
+                response = self.client.completions.create(prompt=prompt, **params)
+            return self._completion(api, response, sampling)
+        except (openai.APIResponseValidationError, ValueError) as error:  # JSONDecodeError too
+            raise self._malformed(f"{type(error).__name__}: {error}") from None
+
+    def _malformed(self, what: str) -> MalformedResponse:
+        return MalformedResponse(
+            f"LLM endpoint {self.config.base_url} returned a malformed response: "
+            f"{redact_url(what)[:200]}"
+        )
+
+    def _completion(self, api: str, response: Any, sampling: Sampling) -> Completion:
+        """A `Completion` from a parsed response; anything not OpenAI-shaped is malformed."""
+        if isinstance(response, str):
+            kind = "an HTML page" if "<html" in response[:500].lower() else "plain text"
+            raise self._malformed(f"{kind} instead of JSON ({response[:80]!r})")
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list) or not choices:
+            raise self._malformed(f"no choices in the reply ({str(response)[:120]})")
+        choice = choices[0]
+        text = getattr(choice.message, "content", None) if api == "chat" else choice.text
+        if text is not None and not isinstance(text, str):
+            raise self._malformed(f"the reply's text is {type(text).__name__}, not a string")
+        usage = getattr(response, "usage", None)
         return Completion(
-            text=_strip_stop(text, sampling.stop),
-            finish_reason=response.choices[0].finish_reason or "stop",
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
+            text=_strip_stop(text or "", sampling.stop),
+            finish_reason=str(getattr(choice, "finish_reason", None) or "stop"),
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         )
 
     def _send_auto(self, prompt: str, sampling: Sampling) -> tuple[str, Completion]:
@@ -190,6 +308,31 @@ class LLMClient:
             api = "chat"
         self._api = api
         return api, completion
+
+    def _record(self, success: bool, name: str = "") -> None:
+        """Count an attempt: a success closes the circuit, a failure counts towards opening it."""
+        with self._lock:
+            if success:
+                self._consecutive_failures = 0
+                return
+            self.usage.errors[name] = self.usage.errors.get(name, 0) + 1
+            self._consecutive_failures += 1
+
+    def _check_breaker(self) -> None:
+        if self._consecutive_failures >= self.config.breaker_failures:
+            raise EndpointUnavailable(
+                f"LLM endpoint {self.config.base_url}: circuit open after "
+                f"{self._consecutive_failures} consecutive failures "
+                f"({', '.join(sorted(self.usage.errors))}); no more requests are sent"
+            )
+
+    def _sleep_before_retry(self, attempt: int, error: Exception) -> None:
+        """Wait the server's Retry-After (capped) or the exponential backoff, if longer."""
+        delay = self.config.backoff_seconds * 2**attempt * (0.5 + random.random() / 2)
+        asked = retry_after_seconds(getattr(error, "response", None))
+        if asked is not None:
+            delay = max(delay, min(asked, self.config.max_retry_after_seconds))
+        time.sleep(delay)
 
     def _check_budget(self) -> None:
         budget = self.config.token_budget
@@ -208,28 +351,32 @@ class LLMClient:
         for attempt in range(self.config.max_retries + 1):
             with self._lock:
                 self._check_budget()
+                self._check_breaker()
                 self.usage.requests += 1
             try:
                 api, completion = self._send_auto(prompt, sampling)
+                self._record(success=True)
                 break
             except _RETRYABLE as error:
                 name = type(error).__name__
-                with self._lock:
-                    self.usage.errors[name] = self.usage.errors.get(name, 0) + 1
+                self._record(success=False, name=name)
                 if attempt == self.config.max_retries:
                     raise EndpointUnavailable(
                         f"LLM endpoint {self.config.base_url} failed {attempt + 1} times; "
-                        f"last error: {name}: {error}"
-                    ) from error
+                        f"last error: {name}: {redact_url(str(error))}"
+                    ) from None
                 with self._lock:
                     self.usage.retries += 1
-                delay = self.config.backoff_seconds * 2**attempt
-                time.sleep(delay * (0.5 + random.random() / 2))
+                self._sleep_before_retry(attempt, error)
+            except MalformedResponse:
+                self._record(success=False, name="MalformedResponse")
+                raise
             except openai.APIStatusError as error:
+                self._record(success=False, name=type(error).__name__)
                 raise InstructmixError(
                     f"LLM endpoint {self.config.base_url} refused the request "
-                    f"(HTTP {error.status_code}): {error.message}"
-                ) from error
+                    f"(HTTP {error.status_code}): {redact_url(str(error.message))[:200]}"
+                ) from None
         with self._lock:
             self.usage.prompt_tokens += completion.prompt_tokens
             self.usage.completion_tokens += completion.completion_tokens

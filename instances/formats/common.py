@@ -4,7 +4,8 @@ Reject reasons (stable; they name why a row cannot become an instance):
 `missing_field` (a column the format needs is absent or null), `non_string_content` (a turn
 or field holds a number, list or other non-string: never coerced), `unknown_role`,
 `bad_turn` (a turn that is not a {role, content} object, or not a list of turns),
-`empty_turn` (blank after stripping), `no_user_turn`, `no_assistant_last`.
+`empty_turn` (blank after stripping), `nul_character` (a NUL byte in a turn), `no_user_turn`,
+`no_assistant_last`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ NON_STRING = "non_string_content"
 UNKNOWN_ROLE = "unknown_role"
 BAD_TURN = "bad_turn"
 EMPTY_TURN = "empty_turn"
+NUL_CHARACTER = "nul_character"
 NO_USER_TURN = "no_user_turn"
 NO_ASSISTANT_LAST = "no_assistant_last"
 
@@ -78,6 +80,8 @@ def checked(messages: Messages) -> Messages:
             )
         if message.get("role") not in ("system", "user", "assistant"):
             raise RowReject(UNKNOWN_ROLE, f"turn {number} has role {message.get('role')!r}")
+        if "\x00" in content:
+            raise RowReject(NUL_CHARACTER, f"turn {number} holds a NUL character")
     for number, message in enumerate(messages):
         if not message["content"].strip():
             detail = f"turn {number} ({message['role']}) is blank"

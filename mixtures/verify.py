@@ -1,0 +1,92 @@
+"""Verify a built mixture against its lock without rebuilding it.
+
+Two records are checked: `manifest.sha256` (the seal: sha256 of every shipped file, the lock
+`manifest.json` and the card included) and `manifest.json`'s own `outputs` (the data shards,
+`rejected.parquet`, `funnel.json`). A flipped byte, a deleted split, an emptied
+`rejected.parquet`, an extra shard under `data/` or an edited lock fail, naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from instances import InstructmixError
+from instances.checksums import (
+    SEAL,
+    SealError,
+    first_unsealed_difference,
+    read_seal,
+    shipped_files,
+)
+
+
+class VerifyError(InstructmixError):
+    """A built mixture differs from its lock; the message names the first file that differs."""
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A mixture that matched its lock: how many files were hashed and whether it had a seal."""
+
+    folder: Path
+    files: int
+    sealed: bool
+
+
+def load_lock(folder: Path) -> dict:
+    """The parsed `manifest.json` of `folder`; missing or corrupt is a `VerifyError` naming it."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise VerifyError(f"{path}: missing; this folder is not a built mixture (or was damaged)")
+    try:
+        lock = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        detail = getattr(error, "msg", None) or type(error).__name__
+        raise VerifyError(f"{path}: corrupt lock ({detail}); rebuild the mixture") from None
+    if not isinstance(lock, dict) or not isinstance(lock.get("outputs"), dict):
+        raise VerifyError(f"{path}: corrupt lock (no 'outputs' table); rebuild the mixture")
+    return lock
+
+
+def _fail(folder: Path, difference: str) -> VerifyError:
+    return VerifyError(f"{folder}: {difference}; the mixture does not match its lock")
+
+
+def verify_mixture(folder: str | Path) -> Verified:
+    """Hash every shipped file of the built mixture in `folder` against its lock.
+
+    Raises `VerifyError` naming the first file that is missing, differs, or is an extra shard
+    under `data/` (which `load_dataset` would read).
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise VerifyError(f"{folder}: is a file, not a built mixture folder")
+    if not folder.is_dir():
+        raise VerifyError(f"{folder}: no built mixture here; build it first")
+    sealed = (folder / SEAL).is_file()
+    entries: dict[str, str] = {}
+    if sealed:
+        try:
+            entries = read_seal(folder)
+        except SealError as error:
+            raise VerifyError(str(error)) from None
+        if "manifest.json" not in entries:
+            raise _fail(folder, f"{SEAL} does not list manifest.json")
+        difference = first_unsealed_difference(folder, {"manifest.json": entries["manifest.json"]})
+        if difference:
+            raise _fail(folder, difference)
+    lock = load_lock(folder)
+    outputs = {str(k): str(v) for k, v in lock["outputs"].items()}
+    for name, digest in outputs.items():
+        if sealed and entries.get(name) not in (None, digest):
+            raise _fail(folder, f"{SEAL} and manifest.json disagree about {name}")
+    difference = first_unsealed_difference(folder, {**outputs, **entries})
+    if difference:
+        raise _fail(folder, difference)
+    listed = set(outputs) | set(entries)
+    extra = [n for n in shipped_files(folder) if n.startswith("data/") and n not in listed]
+    if extra:
+        raise _fail(folder, f"{extra[0]} is not in the lock (an extra data file)")
+    return Verified(folder, len(listed), sealed)
