@@ -109,6 +109,14 @@ class Usage:
         }
 
 
+Prompt = str | list[dict[str, str]]  # a list is sent as chat messages, as it is
+
+
+def _messages(prompt: Prompt) -> list[dict[str, str]]:
+    """The chat messages of `prompt`: a string becomes one user message."""
+    return prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+
+
 def _strip_stop(text: str, stop: tuple[str, ...]) -> str:
     """Drop a stop sequence the server echoed at the end (OpenAI semantics exclude it)."""
     for sequence in stop:
@@ -133,26 +141,27 @@ class LLMClient:
         self._api: str | None = None if config.api == "auto" else config.api
         self._lock = threading.Lock()
 
-    def _payload(self, api: str, prompt: str, sampling: Sampling) -> dict[str, Any]:
+    def _payload(self, api: str, prompt: Prompt, sampling: Sampling) -> dict[str, Any]:
         body: dict[str, Any] = {"api": api, "model": self.config.model}
         if api == "chat":
-            body["messages"] = [{"role": "user", "content": prompt}]
+            body["messages"] = _messages(prompt)
         else:
             body["prompt"] = prompt
         body["sampling"] = sampling.model_dump(mode="json")
         return body
 
-    def _cached(self, prompt: str, sampling: Sampling) -> Completion | None:
+    def _cached(self, prompt: Prompt, sampling: Sampling) -> Completion | None:
         if self.cache is None:
             return None
         apis = [self._api] if self._api else ["completions", "chat"]
+        apis = apis if isinstance(prompt, str) else ["chat"]
         for api in apis:
             reply = self.cache.get(request_key(self._payload(api, prompt, sampling)))
             if reply is not None:
                 return Completion(**reply, cached=True)
         return None
 
-    def _send(self, api: str, prompt: str, sampling: Sampling) -> Completion:
+    def _send(self, api: str, prompt: Prompt, sampling: Sampling) -> Completion:
         params: dict[str, Any] = {
             "model": self.config.model,
             "temperature": sampling.temperature,
@@ -164,9 +173,7 @@ class LLMClient:
         if sampling.stop:
             params["stop"] = list(sampling.stop)
         if api == "chat":
-            response = self.client.chat.completions.create(
-                messages=[{"role": "user", "content": prompt}], **params
-            )
+            response = self.client.chat.completions.create(messages=_messages(prompt), **params)
             text = response.choices[0].message.content or ""
         else:
             response = self.client.completions.create(prompt=prompt, **params)
@@ -179,7 +186,9 @@ class LLMClient:
             completion_tokens=usage.completion_tokens if usage else 0,
         )
 
-    def _send_auto(self, prompt: str, sampling: Sampling) -> tuple[str, Completion]:
+    def _send_auto(self, prompt: Prompt, sampling: Sampling) -> tuple[str, Completion]:
+        if not isinstance(prompt, str):  # a conversation goes to the chat route
+            return "chat", self._send("chat", prompt, sampling)
         if self._api is not None:
             return self._api, self._send(self._api, prompt, sampling)
         try:
@@ -198,7 +207,7 @@ class LLMClient:
                 f"token budget of {budget} reached ({self.usage.total_tokens} tokens used)"
             )
 
-    def complete(self, prompt: str, sampling: Sampling) -> Completion:
+    def complete(self, prompt: Prompt, sampling: Sampling) -> Completion:
         """One reply for `prompt`, from the cache or the endpoint (retried with backoff)."""
         cached = self._cached(prompt, sampling)
         if cached is not None:
@@ -239,7 +248,7 @@ class LLMClient:
             self.cache.put(request_key(payload), payload, reply)
         return completion
 
-    def complete_many(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
+    def complete_many(self, prompts: list[Prompt], sampling: Sampling) -> list[Completion]:
         """Replies for `prompts`, in order, with at most `concurrency` requests in flight."""
         if len(prompts) <= 1 or self.config.concurrency == 1:
             return [self.complete(prompt, sampling) for prompt in prompts]
