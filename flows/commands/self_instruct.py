@@ -107,7 +107,8 @@ def _stats_command(app: typer.Typer) -> None:
 def register(app: typer.Typer) -> None:
     """Add `self-instruct` (with `stats`) and the `llm` group (`llm serve`) to `app`."""
     si_app = typer.Typer(
-        help="Grow a Self-Instruct collection (see `self-instruct stats`).",
+        help="Add a batch of N Self-Instruct instructions to a collection; "
+        "`self-instruct stats NAME` prints the paper's statistics table.",
         invoke_without_command=True,
         no_args_is_help=False,
     )
