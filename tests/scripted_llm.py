@@ -146,6 +146,8 @@ def synthetic_reply(prompt: str) -> str:
     if prompt.startswith("Answer Yes if the task is classification"):  # the chat layout
         return "Yes" if "classify" in prompt.rstrip().splitlines()[-1].lower() else "No"
     word = rng.choice(WORDS)
+    if prompt.startswith("You write one input"):  # the answer layout's first step
+        return f"Input: {word} {rng.choice(WORDS)}"
     if prompt.startswith("You write one example"):  # the chat layout: one example per reply
         if "Class label:" in prompt:
             return f"Class label: {rng.choice(['Alpha', 'Beta'])}\nText: {word}"

@@ -264,3 +264,21 @@ def test_a_recipe_mixes_a_self_instruct_run(tmp_path):
     result = run_stages(recipe, StageContext(mirror=MIRROR, seed=1))
     rows = sum(table.num_rows for table in result.splits.values())
     assert rows == 5
+
+
+def test_the_answer_layout_asks_for_an_input_then_the_model_s_answer(tmp_path):
+    with ScriptedLLM(synthetic_reply) as server:
+        stats = run(server, tmp_path / "c", tmp_path / "c.sqlite", n=3, layout="answer")
+        chats = [r["messages"] for r in server.requests if "messages" in r]
+    pool = [
+        json.loads(line) for line in (batch(tmp_path / "c") / "pool.jsonl").read_text().splitlines()
+    ]
+    plain = [p for p in pool if not p["is_classification"]]
+    assert len(plain) == 2 and all(len(p["instances"]) == 5 for p in plain)
+    instance = plain[0]["instances"][0]
+    # the input came from an input-only conversation, the output from the plain question
+    asked = [m for m in chats if m[0]["content"].startswith("You write one input")]
+    assert len(asked) == 10 and asked[0][-1]["content"] == f"Task: {plain[0]['instruction']}"
+    question = {"role": "user", "content": f"{plain[0]['instruction']}\n\n{instance['input']}"}
+    assert [question] in chats
+    assert stats["paper_statistics"]["instances"] > 0

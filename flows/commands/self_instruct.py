@@ -53,8 +53,8 @@ def _config(
     """The bootstrap settings of a CLI run (the embedded model gets shorter, chat-laid-out asks)."""
     from generators.self_instruct.bootstrap import BootstrapConfig
 
-    if layout not in ("auto", "completion", "chat"):
-        raise InstructmixError(f"--layout {layout!r}: expected auto, completion or chat")
+    if layout not in ("auto", "completion", "chat", "answer"):
+        raise InstructmixError(f"--layout {layout!r}: expected auto, completion, chat or answer")
     chosen = ("chat" if embedded else "completion") if layout == "auto" else layout
     config = BootstrapConfig(n=n, seed=seed, request_batch_size=batch_size, layout=chosen)
     tokens = max_tokens or (256 if embedded else 1024)
@@ -136,7 +136,8 @@ def register(app: typer.Typer) -> None:
         embedded: bool = typer.Option(False, help="use the embedded SmolLM2 endpoint"),
         api: str = typer.Option("auto", help="auto | completions | chat"),
         layout: str = typer.Option(
-            "auto", help="instance requests: auto (chat when embedded) | completion | chat"
+            "auto",
+            help="instance requests: auto (chat when embedded) | completion | chat | answer",
         ),
         batch_size: int = typer.Option(5, min=1, help="instruction prompts per round"),
         concurrency: int = typer.Option(

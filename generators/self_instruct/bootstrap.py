@@ -16,9 +16,7 @@ After each completed round the state (`state.RunState`) is written atomically to
 so a killed run resumes after its last completed round; with the request cache, replaying
 costs nothing.
 
-Two layouts for the classification and instance requests: `completion` (the paper's: one
-few-shot prompt, several examples per reply) and `chat` (a few-shot conversation, one example
-per reply, `max_instances` replies per task, sampled: what a small chat model follows).
+Layouts of the classification and instance requests: see `examples.py`.
 """
 
 from __future__ import annotations
@@ -35,11 +33,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from generators.self_instruct import filters, parse, prompts
+from generators.self_instruct.examples import fill_instances
 from generators.self_instruct.llm import BudgetExhausted, Completion, LLMClient, Sampling
 from generators.self_instruct.novelty import NoveltyIndex
 from generators.self_instruct.seeds import SeedTask
 from generators.self_instruct.state import (
-    InstanceRecord,
     MachineInstruction,
     RejectedInstruction,
     RoundStats,
@@ -62,10 +60,11 @@ class BootstrapConfig(BaseModel):
     machine_in_context: int = Field(2, ge=0, le=8)
     similarity_threshold: float = Field(0.7, ge=0, le=1, description="reject ROUGE-L F above")
     capitalize: bool = Field(True, description="str.capitalize() new instructions as the original")
-    layout: Literal["completion", "chat"] = Field(
+    layout: Literal["completion", "chat", "answer"] = Field(
         "completion",
-        description="classification/instance requests: one few-shot prompt (the paper's) or a "
-        "few-shot conversation with one example per reply (chat models, the embedded one)",
+        description="classification/instance requests: one few-shot prompt (the paper's), a "
+        "few-shot conversation with one example per reply (chat), or a conversation that "
+        "writes an input and the model's own answer to the task on it (answer)",
     )
     max_instances: int = Field(5, ge=1, le=20, description="examples asked for per task")
     max_instance_chars: int = Field(4000, ge=10)
@@ -80,7 +79,11 @@ class BootstrapConfig(BaseModel):
     instances: Sampling = Sampling(temperature=0.0, top_p=1.0, max_tokens=350, stop=("Task:",))
     chat_instances: Sampling = Field(
         Sampling(temperature=0.7, top_p=0.9, max_tokens=128, stop=("Task:",)),
-        description="sampling of one chat-layout example",
+        description="sampling of one chat-layout example (or answer, in the answer layout)",
+    )
+    chat_inputs: Sampling = Field(
+        Sampling(temperature=0.7, top_p=0.9, max_tokens=64, stop=("Task:", "Output:")),
+        description="sampling of one input in the answer layout",
     )
 
 
@@ -175,97 +178,6 @@ def _gate_items(
     return added
 
 
-def _completion_instances(
-    client: LLMClient, added: list[MachineInstruction], config: BootstrapConfig
-) -> None:
-    """The paper's layout: one prompt per task, several examples in its reply."""
-    sampling = config.instances.model_copy(
-        update={"stop": (f"Example {config.max_instances + 1}", *config.instances.stop)}
-    )
-    asks = [
-        prompts.output_first_prompt(m.instruction)
-        if m.is_classification
-        else prompts.input_first_prompt(m.instruction)
-        for m in added
-    ]
-    for machine, reply in zip(added, client.complete_many(asks, sampling), strict=True):
-        truncated = reply.finish_reason == "length"
-        if machine.is_classification:
-            pairs = parse.parse_output_first(reply.text, truncated)
-        else:
-            pairs = parse.parse_input_first(reply.text)
-            pairs = pairs[:-1] if truncated and len(pairs) > 1 else pairs
-        pairs = pairs[: config.max_instances * 2]
-        reasons = filters.instance_reasons(pairs, config.max_instance_chars)
-        machine.instances = [
-            InstanceRecord(input=given, output=answer, reason=reason)
-            for (given, answer), reason in zip(pairs, reasons, strict=True)
-        ]
-        machine.instance_reply_truncated = truncated
-
-
-def _chat_instances(
-    client: LLMClient, added: list[MachineInstruction], config: BootstrapConfig
-) -> None:
-    """The chat layout: `max_instances` one-example conversations per task (shots rotated)."""
-    variants = range(config.max_instances)
-    asks = [
-        prompts.output_first_messages(m.instruction, v)
-        if m.is_classification
-        else prompts.input_first_messages(m.instruction, v)
-        for m in added
-        for v in variants
-    ]
-    replies = client.complete_many(asks, config.chat_instances)
-    for number, machine in enumerate(added):
-        mine = replies[number * len(variants) : (number + 1) * len(variants)]
-        pairs: list[tuple[str, str]] = []
-        dropped: list[InstanceRecord] = []
-        for reply in mine:
-            found = (
-                parse.parse_output_first(reply.text)
-                if machine.is_classification
-                else parse.parse_input_first(reply.text)
-            )
-            if not found:
-                dropped.append(
-                    InstanceRecord(input="", output=reply.text, reason=filters.NO_EXAMPLE)
-                )
-            elif reply.finish_reason == "length":
-                given, answer = found[0]
-                dropped.append(
-                    InstanceRecord(input=given, output=answer, reason=filters.TRUNCATED_RESPONSE)
-                )
-            else:
-                pairs.append(found[0])
-        reasons = filters.instance_reasons(pairs, config.max_instance_chars)
-        machine.instances = [
-            InstanceRecord(input=given, output=answer, reason=reason)
-            for (given, answer), reason in zip(pairs, reasons, strict=True)
-        ] + dropped
-        machine.instance_reply_truncated = any(r.finish_reason == "length" for r in mine)
-
-
-def _fill_instances(
-    client: LLMClient, added: list[MachineInstruction], config: BootstrapConfig
-) -> None:
-    """Classify each new instruction, then generate and filter its instances (in place)."""
-    if not added:
-        return
-    if config.layout == "chat":
-        asks: list = [prompts.classification_messages(m.instruction) for m in added]
-        sampling = config.classification.model_copy(update={"stop": ("\n",)})
-    else:
-        asks = [prompts.classification_prompt(m.instruction) for m in added]
-        sampling = config.classification
-    for machine, reply in zip(added, client.complete_many(asks, sampling), strict=True):
-        machine.is_classification = parse.parse_is_classification(reply.text)
-    if config.layout == "chat":
-        _chat_instances(client, added, config)
-    else:
-        _completion_instances(client, added, config)
-
-
 def run_round(
     client: LLMClient,
     seeds: Sequence[SeedTask],
@@ -289,7 +201,7 @@ def run_round(
     pool_before = len(index)
     added = _gate_items(completions, [c for _, c in pairs], trial, index, config, counts)
     try:
-        _fill_instances(client, added, config)
+        fill_instances(client, added, config)
     except BaseException:
         index.truncate(pool_before)
         raise

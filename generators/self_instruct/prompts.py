@@ -193,6 +193,25 @@ def input_first_messages(instruction: str, variant: int = 0) -> list[Message]:
     return _turns(_INPUT_FIRST_SYSTEM, shots, instruction)
 
 
+_INPUT_SYSTEM = (
+    "You write one input for a task: the text the task would be carried out on. Write "
+    "'Input: none' when the task needs no input."
+)
+
+
+def input_messages(instruction: str, variant: int = 0) -> list[Message]:
+    """One input for the task asked for as a conversation (the answer layout's first step).
+
+    >>> input_messages("Add the numbers.")[2]
+    {'role': 'assistant', 'content': 'Input: 98.6 F'}
+    """
+    shots = []
+    for task, examples in _rotated(_INPUT_FIRST_SHOTS, variant):
+        given, _ = examples[variant % len(examples)]
+        shots.append((task, f"Input: {given or 'none'}"))
+    return _turns(_INPUT_SYSTEM, shots, instruction)
+
+
 def output_first_messages(instruction: str, variant: int = 0) -> list[Message]:
     """One output-first (class label, then input) example asked for as a conversation."""
     shots = []
