@@ -12,11 +12,15 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from flows.settings import resolve_mirror, smollm2_checkpoint
 from instances import InstructmixError
+
+if TYPE_CHECKING:
+    from generators.self_instruct.bootstrap import BootstrapConfig
 
 DEFAULT_COLLECTION = "default"
 DEFAULT_ROOT = Path("artifacts/self_instruct")
@@ -49,7 +53,7 @@ def _endpoint(base_url: str | None, model: str | None, embedded: bool) -> Iterat
 
 def _config(
     n: int, seed: int, batch_size: int, max_tokens: int | None, layout: str, embedded: bool
-):
+) -> BootstrapConfig:
     """The bootstrap settings of a CLI run (the embedded model gets shorter, chat-laid-out asks)."""
     from generators.self_instruct.bootstrap import BootstrapConfig
 
