@@ -17,6 +17,7 @@ import yaml
 from data_cards import licenses as lic
 from data_cards import plots, stats
 from data_cards.diversity import verb_object_counts
+from data_cards.self_instruct import self_instruct_sections
 from instances import InstructmixError
 from instances.checksums import refresh_seal
 from instances.io import write_text_atomic
@@ -140,6 +141,7 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
         "origins": stats.histogram(frame, "origin"),
         "diversity": verb_object_counts(frame["instruction"].to_list() if frame.height else []),
         "samples": stats.samples(tables),
+        "self_instruct": self_instruct_sections(funnel),
         "manifest": manifest,
         "license": license_info,
         "licenses": sorted({lic.normalize_license(x) for x in licenses}),

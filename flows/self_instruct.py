@@ -1,7 +1,9 @@
-"""The Prefect flow `self_instruct`: bootstrap (retried, resuming its state) then write the run.
+"""The Prefect flow `self_instruct`: lock the collection, bootstrap its next batch (retried,
+resuming its state), then commit the batch.
 
 The LLM task retries: each retry resumes after the last completed round and replays earlier
-requests from the cache, so a retry costs only the round that failed.
+requests from the cache, so a retry costs only the round that failed. The collection's lock is
+held around both tasks, so a second run on the same collection waits or fails with one line.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.settings import llm_cache_path
 from generators.self_instruct.bootstrap import BootstrapConfig
+from generators.self_instruct.collection import locked
 from generators.self_instruct.llm import EndpointUnavailable, LLMConfig
-from generators.self_instruct.output import summary
-from generators.self_instruct.run import bootstrap_run, finish_run
+from generators.self_instruct.run import bootstrap_batch, finish_batch
+from generators.self_instruct.state import RunState
 
 
 def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
@@ -34,38 +37,52 @@ def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
 def bootstrap_task(
     llm: LLMConfig,
     config: BootstrapConfig,
-    out_dir: Path,
+    collection: Path,
     mirror: Path | None,
     seed_file: Path | None,
     cache_path: Path | None,
     show_progress: bool,
-) -> dict[str, Any]:
-    """Grow the instruction pool with the LLM (the network task, retried)."""
-    state = bootstrap_run(
+) -> RunState:
+    """Grow the collection's next batch with the LLM (the network task, retried)."""
+    state = bootstrap_batch(
         llm,
         config,
-        out_dir,
+        collection,
         mirror=mirror,
         seed_file=seed_file,
         cache_path=cache_path,
         show_progress=show_progress,
     )
     get_run_logger().info(
-        "bootstrap: %d instructions in %d rounds (stopped: %s)",
-        len(state["instructions"]),
-        state["rounds_done"],
-        state["stopped"],
+        "batch %s: %d instructions in %d rounds (stopped: %s; novelty index %s)",
+        state.batch,
+        len(state.instructions),
+        state.rounds_done,
+        state.stopped,
+        "rebuilt" if state.index_rebuilt else "loaded",
     )
     return state
 
 
-@task(name="self-instruct-write", cache_policy=NO_CACHE)
-def write_task(
-    state: dict[str, Any], llm: LLMConfig, config: BootstrapConfig, out_dir: Path
+@task(name="self-instruct-commit", cache_policy=NO_CACHE)
+def commit_task(
+    state: RunState,
+    llm: LLMConfig,
+    config: BootstrapConfig,
+    collection: Path,
+    mirror: Path | None,
+    seed_file: Path | None,
 ) -> dict[str, Any]:
-    """Write the run folder (instances, rejected, pool, funnel, stats)."""
-    stats = finish_run(state, llm, config, out_dir)
-    get_run_logger().info("self-instruct run written to %s\n%s", out_dir, summary(stats))
+    """Write the batch folder, the novelty index and the manifest (the commit)."""
+    stats = finish_batch(state, llm, config, collection, mirror=mirror, seed_file=seed_file)
+    paper = stats["paper_statistics"]
+    get_run_logger().info(
+        "batch %s committed to %s: %d instructions, %d instances",
+        state.batch,
+        collection,
+        paper["instructions"],
+        paper["instances"],
+    )
     return stats
 
 
@@ -73,16 +90,20 @@ def write_task(
 def self_instruct(
     llm: LLMConfig,
     config: BootstrapConfig,
-    out_dir: Path,
+    collection: Path,
     mirror: Path | None = None,
     seed_file: Path | None = None,
     cache_path: Path | None = None,
     show_progress: bool = False,
+    wait_seconds: float = 0.0,
 ) -> dict[str, Any]:
-    """Self-Instruct with an OpenAI-compatible endpoint into the run folder `out_dir`.
+    """Add a Self-Instruct batch made with an OpenAI-compatible endpoint to `collection`.
 
     `cache_path` is the request cache (default: the shared one under $INSTRUCTMIX_CACHE).
     """
     cache_path = cache_path if cache_path is not None else llm_cache_path()
-    state = bootstrap_task(llm, config, out_dir, mirror, seed_file, cache_path, show_progress)
-    return write_task(state, llm, config, out_dir)
+    with locked(collection, wait_seconds):
+        state = bootstrap_task(
+            llm, config, collection, mirror, seed_file, cache_path, show_progress
+        )
+        return commit_task(state, llm, config, collection, mirror, seed_file)

@@ -1,11 +1,12 @@
 """An OpenAI-compatible HTTP server on 127.0.0.1 with scripted replies, for Self-Instruct tests.
 
 `ScriptedLLM(reply)` serves `/v1/completions` and `/v1/chat/completions`; `reply(prompt)` returns
-the text (or `(text, finish_reason)`). Every request body is recorded. `fail_with` holds HTTP
-statuses to answer the next requests with (429, 500, ...), `gate` (a threading.Event) holds
-requests until set, `wait_for_requests(n)` blocks until n requests have arrived (no polling),
-and `chat_only` answers 404 on `/v1/completions`. A test that needs a slow reply makes its
-`reply` wait on an event, never sleep.
+the text (or `(text, finish_reason)`); a chat request's prompt is its messages' contents joined
+by newlines. Every request body is recorded. `fail_with` holds HTTP statuses to answer the next
+requests with (429, 500, ...), `gate` (a threading.Event) holds requests until set,
+`wait_for_requests(n)` blocks until n requests have arrived (no polling), `on_request(number)`
+is called as each request arrives (before any hold), and `chat_only` answers 404 on
+`/v1/completions`. A test that needs a slow reply makes its `reply` wait on an event, never sleep.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ScriptedLLM:
         self.fail_with: list[int] = []
         self.gate: threading.Event | None = None
         self.hold_after: int | None = None
+        self.on_request: Callable[[int], None] | None = None  # called with each request's number
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)  # notified on every recorded request
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -85,13 +87,17 @@ class ScriptedLLM:
                     owner.requests.append({"path": self.path, **body})
                     owner.arrived.notify_all()
                     number = len(owner.requests)
+                    if owner.on_request is not None:
+                        owner.on_request(number)
                     status = owner.fail_with.pop(0) if owner.fail_with else 200
                 if owner.hold_after is not None and number > owner.hold_after and owner.gate:
                     owner.gate.wait(60)
                 if status != 200:
                     self._send(status, {"error": {"message": f"injected {status}"}})
                     return
-                prompt = body["messages"][-1]["content"] if chat else body["prompt"]
+                prompt = (
+                    "\n".join(m["content"] for m in body["messages"]) if chat else body["prompt"]
+                )
                 answer = owner.reply(prompt)
                 text, finish = answer if isinstance(answer, tuple) else (answer, "stop")
                 usage = {
@@ -139,8 +145,15 @@ def synthetic_reply(prompt: str) -> str:
     if prompt.rstrip().endswith("Is it classification?"):
         task = prompt.rstrip().splitlines()[-2]
         return " Yes" if "classify" in task.lower() else " No"
-    if "Class label:" in prompt:
-        word = rng.choice(WORDS)
-        return f"Class label: Alpha\nText: {word} one\nClass label: Beta\nText: {word} two"
+    if prompt.startswith("Answer Yes if the task is classification"):  # the chat layout
+        return "Yes" if "classify" in prompt.rstrip().splitlines()[-1].lower() else "No"
     word = rng.choice(WORDS)
+    if prompt.startswith("You write one input"):  # the answer layout's first step
+        return f"Input: {word} {rng.choice(WORDS)}"
+    if prompt.startswith("You write one example"):  # the chat layout: one example per reply
+        if "Class label:" in prompt:
+            return f"Class label: {rng.choice(['Alpha', 'Beta'])}\nText: {word}"
+        return f"Input: {word}\nOutput: {word} done"
+    if "Class label:" in prompt:
+        return f"Class label: Alpha\nText: {word} one\nClass label: Beta\nText: {word} two"
     return f"Example 1\nInput: {word}\nOutput: {word} done\nExample 2\nInput:\nOutput: plain {word}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -187,13 +186,9 @@ def test_shard_reports_add_counts_and_keep_examples():
     }
 
 
-def test_self_instruct_batches_get_their_own_folder_and_capped_slots():
-    import datetime as dt
-
+def test_self_instruct_batches_hold_capped_slots():
     from flows import grow
 
-    when = dt.datetime(2026, 11, 21, 13, 0, 5, tzinfo=dt.UTC)
-    assert grow.batch_folder(Path("runs"), when) == Path("runs/20261121T130005Z")
     assert grow.slots_for(8, 4) == 4 and grow.slots_for(2, 4) == 2 and grow.slots_for(3, None) == 3
 
 

@@ -1,4 +1,5 @@
-"""The Self-Instruct loop end to end against a scripted OpenAI-compatible server."""
+"""The Self-Instruct loop end to end (one batch of a collection) against a scripted
+OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import textwrap
 import threading
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from mirror_path import MIRROR
 from scripted_llm import ScriptedLLM, synthetic_reply
@@ -22,7 +22,8 @@ from generators.self_instruct.bootstrap import BootstrapConfig
 from generators.self_instruct.generate import Config as PoolConfig
 from generators.self_instruct.llm import LLMConfig
 from generators.self_instruct.run import run_self_instruct, state_path_for
-from instances import InstructmixError, read_instances, validate
+from generators.self_instruct.state import STATE_VERSION
+from instances import InstructmixError
 from instances.context import StageContext
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +55,14 @@ def scripted(prompt: str) -> str | tuple[str, str]:
     return "Example 1\nOutput: Water it daily.\nExample 2\nOutput: Water it daily.\nExample 3"
 
 
+def batch(collection: Path, number: int = 1) -> Path:
+    return collection / "batches" / f"{number:04d}"
+
+
+def kept_rows(collection: Path):
+    return run_generator(PoolConfig(path=collection), StageContext()).kept
+
+
 def run(server, out: Path, cache: Path, **overrides):
     llm = LLMConfig(
         base_url=server.base_url,
@@ -66,12 +75,12 @@ def run(server, out: Path, cache: Path, **overrides):
     return run_self_instruct(llm, config, out, mirror=MIRROR, cache_path=cache)
 
 
-def test_filters_routing_and_run_folder(tmp_path):
+def test_filters_routing_and_batch_folder(tmp_path):
     scripted.calls = 0
     out = tmp_path / "run"
     with ScriptedLLM(scripted) as server:
         stats = run(server, out, tmp_path / "c.sqlite", n=2, request_batch_size=2)
-    state_reasons = [s["dropped_by_reason"] for s in stats["funnel"]["stages"]]
+    state_reasons = [s["dropped_by_reason"] for s in stats["funnel"]]
     assert state_reasons[0] == {
         filters.BLACKLISTED_KEYWORD: 1,
         filters.NON_ASCII_START: 1,
@@ -82,21 +91,28 @@ def test_filters_routing_and_run_folder(tmp_path):
         filters.TRUNCATED_RESPONSE: 1,
     }
     assert state_reasons[1] == {filters.DUPLICATE_INSTANCE: 1}
-    pool = [json.loads(line) for line in (out / "pool.jsonl").read_text().splitlines()]
+    assert sorted(p.name for p in batch(out).iterdir()) == [
+        "funnel.json",
+        "pool.jsonl",
+        "rejected.jsonl",
+        "stats.json",
+    ]
+    assert json.loads((batch(out) / "funnel.json").read_text()) == stats["funnel"]
+    pool = [json.loads(line) for line in (batch(out) / "pool.jsonl").read_text().splitlines()]
     assert [(p["instruction"], p["is_classification"]) for p in pool] == [
         ("Classify the sentiment of this tweet as happy or sad.", True),
         ("Give me three tips for keeping a small garden alive.", False),
     ]
-    similar = next(
-        r for r in pq.read_table(out / "rejected.parquet").to_pylist() if "breakfast" in str(r)
-    )
-    assert similar["reject_reason"] == "too_similar"
-    assert json.loads(similar["meta"])["max_rouge_l"] == 1.0
+    rejected = [
+        json.loads(line) for line in (batch(out) / "rejected.jsonl").read_text().splitlines()
+    ]
+    similar = next(r for r in rejected if "breakfast" in r["text"])
+    assert similar["reason"] == "too_similar" and similar["max_rouge_l"] == 1.0
     # classification tasks get the output-first prompt, the others input-first
     instance_prompts = [r["prompt"] for r in server.requests if "Task:" in r["prompt"][-200:]]
     label_prompt = next(p for p in instance_prompts if p.startswith("For each classification"))
     assert label_prompt.endswith("Task: Classify the sentiment of this tweet as happy or sad.\n")
-    kept = read_instances(out / "instances.parquet")
+    kept = kept_rows(out)
     pairs = sorted((m[0]["content"], m[1]["content"]) for m in kept.column("messages").to_pylist())
     assert pairs == [
         ("Classify the sentiment of this tweet as happy or sad.\n\nI lost my keys.", "Sad"),
@@ -121,15 +137,16 @@ def test_second_run_is_served_from_the_cache(tmp_path):
     assert sent > 0 and len(server.requests) == sent
     assert second["usage"]["requests"] == 0 and second["usage"]["cache_hits"] == sent
     assert first["paper_statistics"] == second["paper_statistics"]
-    a = (tmp_path / "a" / "instances.parquet").read_bytes()
-    assert a == (tmp_path / "b" / "instances.parquet").read_bytes()
+    a = (batch(tmp_path / "a") / "pool.jsonl").read_bytes()
+    assert a == (batch(tmp_path / "b") / "pool.jsonl").read_bytes()
+    assert kept_rows(tmp_path / "a").equals(kept_rows(tmp_path / "b"))
     # machine instructions join the in-context examples after the first round
     later = [r["prompt"] for r in server.requests if r["prompt"].startswith("Come up")][-1]
-    pool = (tmp_path / "a" / "pool.jsonl").read_text()
+    pool = {json.loads(line)["instruction"] for line in a.decode().splitlines()}
     assert sum(line[3:] in pool for line in later.splitlines()[1:9]) == 2
 
 
-def test_token_budget_stops_cleanly_and_a_rerun_resumes(tmp_path):
+def test_token_budget_stops_cleanly_and_commits_what_was_done(tmp_path):
     out = tmp_path / "run"
     with ScriptedLLM(synthetic_reply) as server:
         # a round of one prompt costs about 1,100 tokens here
@@ -137,16 +154,18 @@ def test_token_budget_stops_cleanly_and_a_rerun_resumes(tmp_path):
         stopped = run(server, out, tmp_path / "c.sqlite", n=9, request_batch_size=1, llm=budget)
         assert stopped["stopped"] == "token_budget"
         assert 0 < stopped["paper_statistics"]["instructions"] < 9
-        assert state_path_for(out).exists()
-        validate(read_instances(out / "instances.parquet"))
+        assert not state_path_for(out).exists()  # committed: the next run is a new batch
         done = run(server, out, tmp_path / "c.sqlite", n=9, request_batch_size=1)
     assert done["stopped"] is None and done["paper_statistics"]["instructions"] == 9
-    assert done["rounds"][: len(stopped["rounds"])] == stopped["rounds"]
+    assert (done["batch"], done["batches"]) == ("0002", 2)
+    manifest = json.loads((out / "collection.json").read_text())
+    assert [b["stopped"] for b in manifest["batches"]] == ["token_budget", None]
 
 
 def test_state_of_other_settings_is_refused(tmp_path):
     out = tmp_path / "run"
-    state_path_for(out).write_text(json.dumps({"version": 1, "fingerprint": "other"}))
+    out.mkdir()
+    state_path_for(out).write_text(json.dumps({"version": STATE_VERSION, "fingerprint": "x"}))
     with ScriptedLLM(synthetic_reply) as server, pytest.raises(InstructmixError, match="delete it"):
         run(server, out, tmp_path / "c.sqlite", n=3)
 
@@ -168,22 +187,24 @@ CHILD = textwrap.dedent(
 
 def test_resume_after_the_process_is_killed_mid_run(tmp_path):
     out, cache = tmp_path / "run", tmp_path / "c.sqlite"
+    arrived = threading.Event()
     with ScriptedLLM(synthetic_reply) as server:
         # each round: 1 generation + 3 classification + 3 instance requests
         server.gate, server.hold_after = threading.Event(), 16
+        server.on_request = lambda number: arrived.set() if number == 17 else None
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, server.base_url, str(out), str(cache), str(MIRROR)],
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        assert server.wait_for_requests(17), "the child never reached its 17th request"
-        assert child.poll() is None, "the child ended before it was killed"
+        # the 17th request arrives once the child holds 16 replies; it is held at the gate
+        assert arrived.wait(60), "the child never sent its 17th request"
         child.send_signal(signal.SIGKILL)
         child.wait(10)
         server.hold_after = None
         server.gate.set()
         state = json.loads(state_path_for(out).read_text())
         assert state["rounds_done"] == 2 and len(state["instructions"]) == 6
-        assert not out.exists()
+        assert not (out / "collection.json").exists()  # nothing committed
         before = len(server.requests)
         resumed = run(server, out, cache, n=12, request_batch_size=1)
         resumed_requests = len(server.requests) - before
@@ -192,20 +213,29 @@ def test_resume_after_the_process_is_killed_mid_run(tmp_path):
     # round 2's two answered requests from the cache, the other 12 are sent again
     assert resumed["usage"]["cache_hits"] == 2
     assert resumed_requests == 12
-    assert (out / "pool.jsonl").read_text() == (tmp_path / "ref" / "pool.jsonl").read_text()
+    assert (batch(out) / "pool.jsonl").read_text() == (
+        batch(tmp_path / "ref") / "pool.jsonl"
+    ).read_text()
     assert [r["kept"] for r in resumed["rounds"]] == [3, 3, 3, 3]
+    assert not state_path_for(out).exists()
 
 
-def test_pool_generator_is_registered_and_matches_the_run(tmp_path):
+def test_pool_generator_is_registered_and_reads_the_run(tmp_path):
     with ScriptedLLM(synthetic_reply) as server:
-        run(server, tmp_path / "run", tmp_path / "c.sqlite", n=3)
-    config = PoolConfig(path=tmp_path / "run")
+        stats = run(server, tmp_path / "run", tmp_path / "c.sqlite", n=3)
+    config = PoolConfig(collection="run", root=tmp_path)
     result = run_generator(config, StageContext(mirror=MIRROR))
     assert result.report.balanced() and result.kept.num_rows == 6
-    assert result.kept.equals(read_instances(tmp_path / "run" / "instances.parquet"))
+    assert result.report.extras["self_instruct_statistics"] == stats["paper_statistics"]
     assert set(result.kept.column("origin").to_pylist()) == {"self_instruct"}
-    with pytest.raises(InstructmixError, match="no Self-Instruct pool here"):
+    one_batch = run_generator(PoolConfig(path=batch(tmp_path / "run")), StageContext())
+    assert one_batch.kept.equals(result.kept)
+    with pytest.raises(InstructmixError, match="no Self-Instruct collection or pool here"):
         run_generator(PoolConfig(path=tmp_path / "missing"), StageContext())
+    absent = PoolConfig(collection="missing", root=tmp_path, missing_ok=True)
+    assert run_generator(absent, StageContext()).kept.num_rows == 0
+    with pytest.raises(ValueError, match="exactly one of"):
+        PoolConfig(collection="a", path=tmp_path)
 
 
 def test_a_recipe_mixes_a_self_instruct_run(tmp_path):
@@ -220,7 +250,11 @@ def test_a_recipe_mixes_a_self_instruct_run(tmp_path):
             "sources": [
                 {
                     "name": "self_instruct",
-                    "generator": {"kind": "self_instruct_pool", "path": str(tmp_path / "run")},
+                    "generator": {
+                        "kind": "self_instruct_pool",
+                        "collection": "run",
+                        "root": str(tmp_path),
+                    },
                     "count": 5,
                 }
             ],
@@ -230,3 +264,21 @@ def test_a_recipe_mixes_a_self_instruct_run(tmp_path):
     result = run_stages(recipe, StageContext(mirror=MIRROR, seed=1))
     rows = sum(table.num_rows for table in result.splits.values())
     assert rows == 5
+
+
+def test_the_answer_layout_asks_for_an_input_then_the_model_s_answer(tmp_path):
+    with ScriptedLLM(synthetic_reply) as server:
+        stats = run(server, tmp_path / "c", tmp_path / "c.sqlite", n=3, layout="answer")
+        chats = [r["messages"] for r in server.requests if "messages" in r]
+    pool = [
+        json.loads(line) for line in (batch(tmp_path / "c") / "pool.jsonl").read_text().splitlines()
+    ]
+    plain = [p for p in pool if not p["is_classification"]]
+    assert len(plain) == 2 and all(len(p["instances"]) == 5 for p in plain)
+    instance = plain[0]["instances"][0]
+    # the input came from an input-only conversation, the output from the plain question
+    asked = [m for m in chats if m[0]["content"].startswith("You write one input")]
+    assert len(asked) == 10 and asked[0][-1]["content"] == f"Task: {plain[0]['instruction']}"
+    question = {"role": "user", "content": f"{plain[0]['instruction']}\n\n{instance['input']}"}
+    assert [question] in chats
+    assert stats["paper_statistics"]["instances"] > 0

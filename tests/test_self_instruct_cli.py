@@ -8,29 +8,101 @@ from scripted_llm import ScriptedLLM, synthetic_reply
 from typer.testing import CliRunner
 
 from flows.cli import app
-from instances import InstructmixError, read_instances
+from generators.registry import run_generator
+from generators.self_instruct.generate import Config as PoolConfig
+from instances import InstructmixError
+from instances.context import StageContext
 
 
-def test_cli_runs_the_flow_and_prints_the_funnel(prefect_harness, mirror, tmp_path):
-    out = tmp_path / "run"
-    args = ["self-instruct", "--n", "6", "--model", "scripted", "--output-dir", str(out)]
-    args += ["--cache", str(tmp_path / "c.sqlite"), "--mirror", str(mirror), "--no-progress"]
+def copying_reply(prompt: str) -> str:
+    """Like synthetic_reply, but every instance copies its input (as greedy SmolLM2 did)."""
+    if prompt.startswith("Write examples for each task"):
+        return "Example 1\nInput: the same words\nOutput: the same words"
+    if prompt.startswith("For each classification task"):
+        return "Class label: Same\nSame"
+    return synthetic_reply(prompt)
+
+
+def args_for(tmp_path, mirror, collection: str) -> list[str]:
+    return [
+        "self-instruct",
+        "--n",
+        "6",
+        "--model",
+        "scripted",
+        "--root",
+        str(tmp_path),
+        "--collection",
+        collection,
+        "--cache",
+        str(tmp_path / "c.sqlite"),
+        "--mirror",
+        str(mirror),
+        "--no-progress",
+    ]
+
+
+def test_cli_grows_a_collection_and_prints_the_summary_once(prefect_harness, mirror, tmp_path):
+    args = args_for(tmp_path, mirror, "cli")
     with ScriptedLLM(synthetic_reply) as server:
         result = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
         assert result.exit_code == 0, result.output
-        assert "instructions: 6 (" in result.output
-        assert "self_instruct_instructions: 6 -> 6" in result.output
-        rerun = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
+        assert result.output.count("instructions: 6 (") == 1
+        assert result.output.count("self_instruct_instructions: 6 -> 6") == 1
+        assert "batch 0001 added to" in result.output
+        again = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
+        assert again.exit_code == 0 and "batch 0002 added to" in again.output
+        # the same settings into another collection are served from the request cache
+        other = args_for(tmp_path, mirror, "other")
+        rerun = CliRunner().invoke(app, [*other, "--base-url", server.base_url])
     assert "requests 0, cache hits" in rerun.output
-    assert read_instances(out / "instances.parquet").num_rows == 12
-    stats = json.loads((out / "stats.json").read_text())
+    rows = run_generator(PoolConfig(collection="cli", root=tmp_path), StageContext()).kept
+    assert rows.num_rows == 24
+    stats = json.loads((tmp_path / "cli" / "batches" / "0001" / "stats.json").read_text())
     assert stats["settings"]["model"] == "scripted" and stats["stopped"] is None
+    table = CliRunner().invoke(app, ["self-instruct", "stats", "cli", "--root", str(tmp_path)])
+    assert table.exit_code == 0, table.output
+    assert "(2 batches)" in table.output
+    assert "| instructions | 12 | 52,445 |" in table.output
+    assert "| instances | 24 | 82,439 |" in table.output
+
+
+def test_a_run_without_instances_exits_non_zero_naming_the_filter(
+    prefect_harness, mirror, tmp_path
+):
+    args = args_for(tmp_path, mirror, "copies")
+    with ScriptedLLM(copying_reply) as server:
+        result = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
+    assert result.exit_code == 1, result.output
+    assert result.output.count("instructions: 6 (") == 1
+    assert (
+        "no instance kept: 6 generated instances of 6 instructions were dropped by "
+        "output_equals_input 6" in result.output
+    )
+
+
+def test_stats_of_the_released_generations(mirror):
+    sample = mirror / "self_instruct" / "gpt3_generations_sample_1000.json"
+    result = CliRunner().invoke(
+        app, ["self-instruct", "stats", "--released", str(sample), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    table = json.loads(result.output)
+    assert table["instructions"] == 1000 and table["instances"] == 1000
+    assert table["classification_instructions"] is None
+    assert table["instances_with_empty_input"] == 0  # the sample took rows with an input
 
 
 def test_cli_needs_a_model_with_a_base_url(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_MODEL", raising=False)
     result = CliRunner().invoke(
-        app, ["self-instruct", "--base-url", "http://127.0.0.1:9/v1", "--output-dir", str(tmp_path)]
+        app, ["self-instruct", "--base-url", "http://127.0.0.1:9/v1", "--root", str(tmp_path)]
     )
     assert isinstance(result.exception, InstructmixError)
     assert "--model (or OPENAI_MODEL) is required" in str(result.exception)
+
+
+def test_stats_needs_a_collection(tmp_path):
+    result = CliRunner().invoke(app, ["self-instruct", "stats", "nope", "--root", str(tmp_path)])
+    assert isinstance(result.exception, InstructmixError)
+    assert "no Self-Instruct collection here" in str(result.exception)

@@ -111,14 +111,20 @@ def start_server(
     log.close()
     server = EmbeddedServer(f"http://127.0.0.1:{port}/v1", str(checkpoint), process, log_path)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = server.log_tail()
-            server.stop()
-            raise InstructmixError(f"transformers serve exited with {process.returncode}: {tail}")
-        if _healthy(f"http://127.0.0.1:{port}/health"):
-            return server
-        time.sleep(1.0)
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                tail = server.log_tail()
+                server.stop()
+                raise InstructmixError(
+                    f"transformers serve exited with {process.returncode}: {tail}"
+                )
+            if _healthy(f"http://127.0.0.1:{port}/health"):
+                return server
+            time.sleep(1.0)
+    except BaseException:  # interrupted while waiting (Ctrl-C, SIGTERM): never orphan it
+        server.stop()
+        raise
     tail = server.log_tail()
     server.stop()
     raise InstructmixError(f"transformers serve did not become healthy in {timeout:.0f} s: {tail}")

@@ -7,7 +7,8 @@ length limit: none of its items are used), `empty`, `too_short` (3 words or fewe
 
 Instance reasons: `empty_output`, `output_equals_input`, `ends_with_colon` (an unfinished
 generation), `too_long_text`, `conflicting_outputs` (one input with two different outputs
-drops the task's instances), `duplicate_instance`.
+drops the task's instances), `duplicate_instance`; in the chat layout (one example per reply)
+also `no_example` (the reply held no recognisable example) and `truncated_response`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ENDS_WITH_COLON = "ends_with_colon"
 TOO_LONG_TEXT = "too_long_text"
 CONFLICTING_OUTPUTS = "conflicting_outputs"
 DUPLICATE_INSTANCE = "duplicate_instance"
+NO_EXAMPLE = "no_example"
 
 BLACKLIST: tuple[str, ...] = (
     "image",

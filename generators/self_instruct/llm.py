@@ -180,6 +180,14 @@ class Usage:
         }
 
 
+Prompt = str | list[dict[str, str]]  # a list is sent as chat messages, as it is
+
+
+def _messages(prompt: Prompt) -> list[dict[str, str]]:
+    """The chat messages of `prompt`: a string becomes one user message."""
+    return prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+
+
 def retry_after_seconds(response: Any) -> float | None:
     """Seconds a 429/503 response asks to wait (`Retry-After`: seconds or an HTTP date; or
     `retry-after-ms`), or None when it does not say."""
@@ -230,26 +238,27 @@ class LLMClient:
         self._lock = threading.Lock()
         self._consecutive_failures = 0
 
-    def _payload(self, api: str, prompt: str, sampling: Sampling) -> dict[str, Any]:
+    def _payload(self, api: str, prompt: Prompt, sampling: Sampling) -> dict[str, Any]:
         body: dict[str, Any] = {"api": api, "model": self.config.model}
         if api == "chat":
-            body["messages"] = [{"role": "user", "content": prompt}]
+            body["messages"] = _messages(prompt)
         else:
             body["prompt"] = prompt
         body["sampling"] = sampling.model_dump(mode="json")
         return body
 
-    def _cached(self, prompt: str, sampling: Sampling) -> Completion | None:
+    def _cached(self, prompt: Prompt, sampling: Sampling) -> Completion | None:
         if self.cache is None:
             return None
         apis = [self._api] if self._api else ["completions", "chat"]
+        apis = apis if isinstance(prompt, str) else ["chat"]
         for api in apis:
             reply = self.cache.get(request_key(self._payload(api, prompt, sampling)))
             if reply is not None:
                 return Completion(**reply, cached=True)
         return None
 
-    def _send(self, api: str, prompt: str, sampling: Sampling) -> Completion:
+    def _send(self, api: str, prompt: Prompt, sampling: Sampling) -> Completion:
         params: dict[str, Any] = {
             "model": self.config.model,
             "temperature": sampling.temperature,
@@ -262,9 +271,7 @@ class LLMClient:
             params["stop"] = list(sampling.stop)
         try:
             if api == "chat":
-                response = self.client.chat.completions.create(
-                    messages=[{"role": "user", "content": prompt}], **params
-                )
+                response = self.client.chat.completions.create(messages=_messages(prompt), **params)
             else:
                 response = self.client.completions.create(prompt=prompt, **params)
             return self._completion(api, response, sampling)
@@ -297,7 +304,9 @@ class LLMClient:
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         )
 
-    def _send_auto(self, prompt: str, sampling: Sampling) -> tuple[str, Completion]:
+    def _send_auto(self, prompt: Prompt, sampling: Sampling) -> tuple[str, Completion]:
+        if not isinstance(prompt, str):  # a conversation goes to the chat route
+            return "chat", self._send("chat", prompt, sampling)
         if self._api is not None:
             return self._api, self._send(self._api, prompt, sampling)
         try:
@@ -341,7 +350,7 @@ class LLMClient:
                 f"token budget of {budget} reached ({self.usage.total_tokens} tokens used)"
             )
 
-    def complete(self, prompt: str, sampling: Sampling) -> Completion:
+    def complete(self, prompt: Prompt, sampling: Sampling) -> Completion:
         """One reply for `prompt`, from the cache or the endpoint (retried with backoff)."""
         cached = self._cached(prompt, sampling)
         if cached is not None:
@@ -386,7 +395,7 @@ class LLMClient:
             self.cache.put(request_key(payload), payload, reply)
         return completion
 
-    def complete_many(self, prompts: list[str], sampling: Sampling) -> list[Completion]:
+    def complete_many(self, prompts: list[Prompt], sampling: Sampling) -> list[Completion]:
         """Replies for `prompts`, in order, with at most `concurrency` requests in flight."""
         if len(prompts) <= 1 or self.config.concurrency == 1:
             return [self.complete(prompt, sampling) for prompt in prompts]

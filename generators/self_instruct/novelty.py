@@ -111,3 +111,25 @@ class NoveltyIndex:
         """The `n` pool texts with the highest scores, best first, as {text: score}."""
         order = np.argsort(scores, kind="stable")[::-1][:n]
         return {self.texts[i]: float(scores[i]) for i in order}
+
+    def dump(self) -> dict:
+        """The index as JSON-ready data (texts, vocabulary, encoded token sequences), so a
+        later run loads it instead of tokenising the whole pool again."""
+        return {
+            "texts": self.texts,
+            "vocab": list(self._vocab),
+            "encoded": self._encoded,
+            "lengths": self._lengths,
+        }
+
+    @classmethod
+    def load(cls, data: dict) -> NoveltyIndex:
+        """The index `dump` wrote (no text is tokenised again)."""
+        index = cls()
+        index.texts = list(data["texts"])
+        index._vocab = {token: number for number, token in enumerate(data["vocab"])}
+        index._encoded = list(data["encoded"])
+        index._lengths = [int(n) for n in data["lengths"]]
+        if not len(index.texts) == len(index._encoded) == len(index._lengths):
+            raise ValueError("texts, encoded and lengths differ in length")
+        return index

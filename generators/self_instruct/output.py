@@ -1,12 +1,14 @@
-"""Writing a finished run: instances, rejected rows, pool, funnel and the paper's statistics.
+"""Writing a finished run as a batch folder: pool, dropped candidates, funnel and statistics.
 
-A run folder (written whole by rename, never half):
+A batch folder (written whole by rename, never half) keeps one representation of its rows:
 
-    instances.parquet   kept instances (formatted rows, origin self_instruct)
-    rejected.parquet    dropped instructions and instances, each with stage and reason
-    pool.jsonl          the machine instructions with metadata and instances (the generator's input)
-    funnel.json         per stage: rows in, rows out, dropped by reason
-    stats.json          the paper's statistics, per-round stats, token usage, stop reason
+    pool.jsonl       the kept machine instructions (`state.MachineInstruction`), each with its
+                     instances and the reason each dropped instance was dropped
+    rejected.jsonl   the dropped candidate instructions with their reasons
+    funnel.json      a list of stage reports, as a mixture's: instructions, then instances
+    stats.json       the paper's statistics, per-round stats, token usage, stop reason, settings
+
+Formatted rows are made from pool.jsonl by the `self_instruct_pool` generator.
 """
 
 from __future__ import annotations
@@ -16,104 +18,67 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
-from generators.self_instruct.generate import instance_rows
-from instances import Report, make_instance, make_table
-from instances.io import atomic_directory, write_parquet_atomic, write_text_atomic
-from instances.rejected import mark_rejected, split_rows
+from generators.self_instruct.state import MachineInstruction, RunState
+from generators.self_instruct.statistics import paper_statistics
+from instances import Report
+from instances.io import atomic_directory, write_text_atomic
 
 INSTRUCTION_STAGE = "self_instruct_instructions"
+INSTANCE_STAGE = "self_instruct_instances"
+POOL_FILE = "pool.jsonl"
+REJECTED_FILE = "rejected.jsonl"
 
 
-def pool_records(state: dict[str, Any], model: str, sampling: dict) -> list[dict[str, Any]]:
-    """The machine instructions of `state` as pool.jsonl records."""
-    return [
-        {"model": model, "sampling": sampling, "is_classification": False, "instances": [], **m}
-        for m in state["instructions"]
-    ]
+def pool_records(state: RunState, model: str, sampling: dict) -> list[MachineInstruction]:
+    """The machine instructions of `state` stamped with the generator model and sampling."""
+    return [m.model_copy(update={"model": model, "sampling": sampling}) for m in state.instructions]
 
 
-def _words(texts: list[str]) -> float:
-    return round(sum(len(t.split()) for t in texts) / len(texts), 2) if texts else 0.0
-
-
-def paper_statistics(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The statistics table of the Self-Instruct paper, over kept instances."""
-    kept = [(r, i) for r in records for i in r["instances"] if i.get("reason") is None]
-    inputs = [i["input"] for _, i in kept if i["input"]]
-    return {
-        "instructions": len(records),
-        "classification_instructions": sum(bool(r["is_classification"]) for r in records),
-        "non_classification_instructions": sum(not r["is_classification"] for r in records),
-        "instances": len(kept),
-        "instances_with_empty_input": sum(1 for _, i in kept if not i["input"]),
-        "mean_instruction_words": _words([r["instruction"] for r in records]),
-        "mean_nonempty_input_words": _words(inputs),
-        "mean_output_words": _words([i["output"] for _, i in kept]),
-    }
-
-
-def _rejected_instructions(state: dict[str, Any]) -> tuple[pa.Table, Report]:
-    rows, reasons = [], []
-    for item in state["rejected"]:
-        meta = {k: v for k, v in item.items() if k not in ("text", "reason")}
-        messages = [
-            {"role": "user", "content": item["text"] or "(empty)"},
-            {"role": "assistant", "content": ""},
-        ]
-        rows.append(
-            make_instance(
-                messages,
-                source="self_instruct",
-                origin="self_instruct",
-                task="instruction_generation",
-                category="self_instruct",
-                template="self_instruct_instruction",
-                meta=meta,
-            )
-        )
-        reasons.append(item["reason"])
-    table = mark_rejected(make_table(rows), INSTRUCTION_STAGE, reasons)
-    report = Report(
+def funnel(state: RunState) -> list[Report]:
+    """The run's funnel: the instruction stage, then the instance stage."""
+    reasons = Counter(item.reason for item in state.rejected)
+    instructions = Report(
         stage=INSTRUCTION_STAGE,
-        rows_in=len(state["instructions"]) + len(reasons),
-        rows_out=len(state["instructions"]),
-        dropped_by_reason=dict(sorted(Counter(reasons).items())),
+        rows_in=len(state.instructions) + len(state.rejected),
+        rows_out=len(state.instructions),
+        dropped_by_reason=dict(sorted(reasons.items())),
     )
-    return table, report
+    every = [i for m in state.instructions for i in m.instances]
+    dropped = Counter(i.reason for i in every if i.reason is not None)
+    instances = Report(
+        stage=INSTANCE_STAGE,
+        rows_in=len(every),
+        rows_out=len(every) - sum(dropped.values()),
+        dropped_by_reason=dict(sorted(dropped.items())),
+    )
+    return [instructions, instances]
 
 
-def write_run(
-    state: dict[str, Any], out_dir: Path, *, model: str, sampling: dict, settings: dict
+def _jsonl(models: list) -> str:
+    return "".join(m.model_dump_json(exclude_none=False) + "\n" for m in models)
+
+
+def write_batch(
+    state: RunState, out_dir: Path, *, model: str, sampling: dict, settings: dict
 ) -> dict[str, Any]:
-    """Write the run folder `out_dir` atomically; return its stats (also in stats.json)."""
+    """Write the batch folder `out_dir` atomically; return its stats (also in stats.json)."""
     records = pool_records(state, model, sampling)
-    rows, reasons = instance_rows(records)
-    result = split_rows(make_table(rows), "self_instruct_instances", reasons)
-    rejected_instructions, instruction_report = _rejected_instructions(state)
-    rejected = pa.concat_tables([rejected_instructions, result.rejected])
-    funnel = {
-        "stages": [
-            instruction_report.model_dump(mode="json"),
-            result.report.model_dump(mode="json"),
-        ]
-    }
+    reports = [report.model_dump(mode="json") for report in funnel(state)]
     stats = {
+        "batch": state.batch,
         "paper_statistics": paper_statistics(records),
-        "stopped": state.get("stopped"),
-        "rounds": state["rounds"],
-        "usage": state.get("usage", {}),
+        "stopped": state.stopped,
+        "rounds": [r.model_dump(mode="json") for r in state.rounds],
+        "usage": state.usage,
         "settings": settings,
     }
     with atomic_directory(out_dir) as tmp:
-        write_parquet_atomic(result.kept, tmp / "instances.parquet")
-        write_parquet_atomic(rejected, tmp / "rejected.parquet")
-        lines = [json.dumps(r, ensure_ascii=False) for r in records]
-        write_text_atomic("".join(line + "\n" for line in lines), tmp / "pool.jsonl")
-        write_text_atomic(json.dumps(funnel, indent=2), tmp / "funnel.json")
+        tmp.chmod(0o755)
+        write_text_atomic(_jsonl(records), tmp / POOL_FILE)
+        write_text_atomic(_jsonl(state.rejected), tmp / REJECTED_FILE)
+        write_text_atomic(json.dumps(reports, indent=2) + "\n", tmp / "funnel.json")
         write_text_atomic(json.dumps(stats, indent=2, ensure_ascii=False), tmp / "stats.json")
-    return {**stats, "funnel": funnel}
+    return {**stats, "funnel": reports}
 
 
 def summary(stats: dict[str, Any]) -> str:
@@ -127,7 +92,7 @@ def summary(stats: dict[str, Any]) -> str:
         f"non-empty input {paper['mean_nonempty_input_words']}, "
         f"output {paper['mean_output_words']}",
     ]
-    for stage in stats["funnel"]["stages"]:
+    for stage in stats["funnel"]:
         drops = ", ".join(f"{k} {v}" for k, v in stage["dropped_by_reason"].items()) or "none"
         lines.append(f"{stage['stage']}: {stage['rows_in']} -> {stage['rows_out']} ({drops})")
     usage = stats.get("usage", {})
@@ -137,3 +102,32 @@ def summary(stats: dict[str, Any]) -> str:
         + (f"; stopped early: {stats['stopped']}" if stats.get("stopped") else "")
     )
     return "\n".join(lines)
+
+
+def empty_result(stats: dict[str, Any]) -> str | None:
+    """One line naming the filters that took every row when a run kept no instance, else None.
+
+    >>> print(empty_result({"funnel": [
+    ...     {"stage": "self_instruct_instructions", "rows_in": 3, "rows_out": 2,
+    ...      "dropped_by_reason": {"too_similar": 1}},
+    ...     {"stage": "self_instruct_instances", "rows_in": 2, "rows_out": 0,
+    ...      "dropped_by_reason": {"output_equals_input": 2}}]}))
+    no instance kept: 2 generated instances of 2 instructions were dropped by output_equals_input 2
+    """
+    instructions, instances = stats["funnel"][0], stats["funnel"][-1]
+    if instances["rows_out"]:
+        return None
+
+    def reasons(stage: dict) -> str:
+        items = sorted(stage["dropped_by_reason"].items(), key=lambda kv: (-kv[1], kv[0]))
+        return ", ".join(f"{k} {v}" for k, v in items) or "nothing (the model gave none)"
+
+    if not instructions["rows_out"]:
+        return (
+            f"no instance kept: all {instructions['rows_in']} candidate instructions were "
+            f"dropped by {reasons(instructions)}"
+        )
+    return (
+        f"no instance kept: {instances['rows_in']} generated instances of "
+        f"{instructions['rows_out']} instructions were dropped by {reasons(instances)}"
+    )

@@ -78,3 +78,17 @@ def parse_is_classification(text: str) -> bool:
     (True, False)
     """
     return text.strip().lower().startswith("yes")
+
+
+_NO_INPUT = {"", "none", "(none)", "n/a", "no input", "empty"}
+
+
+def parse_input(text: str) -> str:
+    """The input of an input-only reply: after `Input:`, up to any `Output:`; '' for none.
+
+    >>> parse_input("Input: 2, 3\\nOutput: 5"), parse_input("Input: none"), parse_input("cats")
+    ('2, 3', '', 'cats')
+    """
+    text = _OUTPUT.split(text)[0]
+    text = _INPUT_PREFIX.sub("", text.strip()).strip()
+    return "" if text.lower().rstrip(".") in _NO_INPUT else text

@@ -130,3 +130,95 @@ def output_first_prompt(instruction: str) -> str:
         parts.append("\n".join(lines) + "\n")
     parts.append(f"Task: {clean_instruction(instruction)}\n")
     return "\n".join(parts)
+
+
+# The chat layout: the same few-shot examples as turns of a conversation, one example per
+# reply. Measured on the embedded SmolLM2-135M-Instruct: it follows this layout (an `Input:` and
+# an `Output:` line) where the one-message prompts above get prose or a repeated list.
+Message = dict[str, str]
+
+_CLASSIFICATION_SYSTEM = (
+    "Answer Yes if the task is classification (its output is one of a small fixed set of "
+    "labels), otherwise No."
+)
+_INPUT_FIRST_SYSTEM = (
+    "You write one example for a task: an Input line (leave it empty when the task needs no "
+    "input) and an Output line that carries out the task on that input."
+)
+_OUTPUT_FIRST_SYSTEM = (
+    "You write one example for a classification task: a Class label line, then an input that "
+    "belongs to that label."
+)
+
+
+def _turns(system: str, shots: list[tuple[str, str]], instruction: str) -> list[Message]:
+    messages = [{"role": "system", "content": system}]
+    for task, answer in shots:
+        messages += [
+            {"role": "user", "content": f"Task: {task}"},
+            {"role": "assistant", "content": answer},
+        ]
+    messages.append({"role": "user", "content": f"Task: {clean_instruction(instruction)}"})
+    return messages
+
+
+def _rotated(items: Sequence, variant: int) -> list:
+    """`items` rotated by `variant`, reversed for the next len(items) variants: 2n orders.
+
+    >>> [_rotated("abc", v) for v in (0, 1, 3)]
+    [['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'b', 'a']]
+    """
+    shift = variant % len(items)
+    order = list(items[shift:]) + list(items[:shift])
+    return order[::-1] if (variant // len(items)) % 2 else order
+
+
+def classification_messages(instruction: str) -> list[Message]:
+    """The classification question as a conversation of Task / Yes-or-No turns.
+
+    >>> classification_messages("Name a color.")[-1]
+    {'role': 'user', 'content': 'Task: Name a color.'}
+    """
+    shots = [(task, "Yes" if answer else "No") for task, answer in _CLASSIFICATION_SHOTS]
+    return _turns(_CLASSIFICATION_SYSTEM, shots, instruction)
+
+
+def input_first_messages(instruction: str, variant: int = 0) -> list[Message]:
+    """One input-first example asked for as a conversation; `variant` rotates the shots (and
+    picks each shot task's example), so every variant is a different request."""
+    shots = []
+    for task, examples in _rotated(_INPUT_FIRST_SHOTS, variant):
+        given, answer = examples[variant % len(examples)]
+        shots.append((task, f"Input: {given}\nOutput: {answer}"))
+    return _turns(_INPUT_FIRST_SYSTEM, shots, instruction)
+
+
+_INPUT_SYSTEM = (
+    "You write one input for a task: the text the task would be carried out on. Write "
+    "'Input: none' when the task needs no input."
+)
+
+
+def input_messages(instruction: str, variant: int = 0) -> list[Message]:
+    """One input for the task asked for as a conversation (the answer layout's first step).
+
+    >>> input_messages("Add the numbers.")[2]
+    {'role': 'assistant', 'content': 'Input: 98.6 F'}
+    """
+    shots = []
+    for task, examples in _rotated(_INPUT_FIRST_SHOTS, variant):
+        given, _ = examples[variant % len(examples)]
+        shots.append((task, f"Input: {given or 'none'}"))
+    return _turns(_INPUT_SYSTEM, shots, instruction)
+
+
+def output_first_messages(instruction: str, variant: int = 0) -> list[Message]:
+    """One output-first (class label, then input) example asked for as a conversation."""
+    shots = []
+    for task, examples in _rotated(_OUTPUT_FIRST_SHOTS, variant):
+        label, given = examples[variant % len(examples)]
+        shots.append((task, f"{CLASS_LABEL_PREFIX} {label}\n{given}"))
+    return _turns(_OUTPUT_FIRST_SYSTEM, shots, instruction)
+
+
+CLASS_LABEL_PREFIX = "Class label:"

@@ -1,8 +1,11 @@
-"""One Self-Instruct run end to end: seeds -> bootstrap (resumable) -> run folder.
+"""One Self-Instruct run end to end: seeds -> bootstrap (resumable) -> the next batch of a
+collection.
 
-The state file lives beside the output folder (`<out>.state.json`) until a complete run's
-folder has been written; the request cache is shared between runs
-(`<cache_dir>/llm_cache.sqlite`), so a rerun of the same settings costs no request.
+`run_self_instruct` holds the collection's lock for the whole run, so two runs never sample
+from or gate against a pool the other is changing; the flow in flows/ does the same around
+its two tasks (`bootstrap_batch`, retried, then `finish_batch`). The resume state is the
+collection's `pending.state.json`; the request cache is shared between runs
+(`<cache_dir>/llm_cache.sqlite`), so a rerun of the same requests costs nothing.
 """
 
 from __future__ import annotations
@@ -12,93 +15,117 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from generators.self_instruct import collection as coll
 from generators.self_instruct.bootstrap import BootstrapConfig, bootstrap
 from generators.self_instruct.llm import LLMClient, LLMConfig
-from generators.self_instruct.output import write_run
 from generators.self_instruct.seeds import load_seeds
+from generators.self_instruct.state import RoundStats, RunState
 
 
-def state_path_for(out_dir: Path) -> Path:
-    """Where a run into `out_dir` keeps its resume state."""
-    out_dir = Path(out_dir)
-    return out_dir.with_name(f"{out_dir.name}.state.json")
+def state_path_for(collection: Path) -> Path:
+    """Where a run growing `collection` keeps its resume state."""
+    return Path(collection) / coll.PENDING
 
 
-def bootstrap_run(
+def bootstrap_batch(
     llm: LLMConfig,
     config: BootstrapConfig,
-    out_dir: Path,
+    collection: Path,
     *,
     mirror: Path | None,
     seed_file: Path | None = None,
     cache_path: Path | None = None,
     show_progress: bool = False,
-) -> dict[str, Any]:
-    """Grow the pool for a run into `out_dir` (resuming its state file); return the state."""
+) -> RunState:
+    """Grow the collection's next batch (resuming its pending state); call with the lock held."""
     seeds = load_seeds(mirror, seed_file)
+    manifest = coll.read_manifest(collection)
+    prior = coll.read_records(collection, manifest)
+    index, rebuilt = coll.load_index(collection, [s.instruction for s in seeds], prior)
     client = LLMClient(llm, cache_path)  # None: no request cache (flows pass the default one)
     bar = tqdm(total=config.n, desc="instructions", unit="instr", disable=not show_progress)
     try:
 
-        def advance(stats: dict[str, Any]) -> None:
-            bar.update(stats["pool"] - bar.n)
-            bar.set_postfix(round=stats["round"], kept=stats["kept"], items=stats["items"])
+        def advance(stats: RoundStats) -> None:
+            bar.update(stats.pool - bar.n)
+            bar.set_postfix(round=stats.round, kept=stats.kept, items=stats.items)
 
-        state = bootstrap(client, seeds, config, state_path_for(out_dir), on_round=advance)
+        state = bootstrap(
+            client,
+            seeds,
+            config,
+            state_path_for(collection),
+            advance,
+            batch=coll.next_batch(manifest),
+            prior=prior,
+            index=index,
+        )
     finally:
         bar.close()
         client.close()
-    state["seeds"] = len(seeds)
+    state.seeds, state.index_rebuilt = len(seeds), rebuilt
     return state
 
 
-def finish_run(
-    state: dict[str, Any], llm: LLMConfig, config: BootstrapConfig, out_dir: Path
+def finish_batch(
+    state: RunState,
+    llm: LLMConfig,
+    config: BootstrapConfig,
+    collection: Path,
+    *,
+    mirror: Path | None,
+    seed_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Write the run folder from a bootstrap state; drop the state file if the run completed."""
+    """Commit `state` as the collection's next batch (with the lock held); return its stats."""
+    seeds = load_seeds(mirror, seed_file)
+    prior = coll.read_records(collection)
+    index, _ = coll.load_index(collection, [s.instruction for s in seeds], prior)
+    for machine in state.instructions:
+        index.add(machine.instruction)
     settings = {
         "model": llm.model,
         "base_url": llm.base_url,
         "api": llm.api,
         "bootstrap": config.model_dump(mode="json"),
-        "seeds": state.get("seeds"),
+        "seeds": state.seeds,
+        "index_rebuilt": state.index_rebuilt,
+        "pool_before": len(prior),
     }
-    stats = write_run(
+    return coll.commit_batch(
+        collection,
         state,
-        out_dir,
+        index,
         model=llm.model,
         sampling=config.generation.model_dump(mode="json"),
         settings=settings,
     )
-    if state["stopped"] is None:
-        state_path_for(out_dir).unlink(missing_ok=True)
-    return stats
 
 
 def run_self_instruct(
     llm: LLMConfig,
     config: BootstrapConfig,
-    out_dir: Path,
+    collection: Path,
     *,
     mirror: Path | None,
     seed_file: Path | None = None,
     cache_path: Path | None = None,
     show_progress: bool = False,
+    wait_seconds: float = 0.0,
 ) -> dict[str, Any]:
-    """Bootstrap `config.n` instructions with `llm` and write the run folder `out_dir`.
+    """Add a batch of `config.n` instructions made with `llm` to the collection folder.
 
-    Resumes from `<out_dir>.state.json` when a previous run with the same settings was
-    interrupted or stopped early (token budget, no progress); removes it once a complete
-    run's folder is written. Returns the run's stats (paper statistics, per-round stats,
-    funnel, usage, stop reason).
+    Holds the collection's lock (waiting up to `wait_seconds`, else `CollectionBusy`);
+    resumes the collection's pending state when a run with the same settings was killed.
+    Returns the batch's stats (paper statistics, per-round stats, funnel, usage, stop reason).
     """
-    state = bootstrap_run(
-        llm,
-        config,
-        out_dir,
-        mirror=mirror,
-        seed_file=seed_file,
-        cache_path=cache_path,
-        show_progress=show_progress,
-    )
-    return finish_run(state, llm, config, out_dir)
+    with coll.locked(collection, wait_seconds):
+        state = bootstrap_batch(
+            llm,
+            config,
+            collection,
+            mirror=mirror,
+            seed_file=seed_file,
+            cache_path=cache_path,
+            show_progress=show_progress,
+        )
+        return finish_batch(state, llm, config, collection, mirror=mirror, seed_file=seed_file)
