@@ -30,11 +30,21 @@ from instances.context import StageContext
 from instances.io import write_text_atomic
 from instances.rejected import split_rows
 from mixtures import manifest as lock
+from mixtures.eval_splits import drop_eval_rows
 from mixtures.recipe import Recipe, SourceSpec
-from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
+from mixtures.sampling import (
+    recipe_sources,
+    sample_recipe,
+    split_table,
+    tag_recipe_source,
+    uses_tokens,
+)
 from mixtures.select import SelectionError, no_match_message, select_rows
+from mixtures.tokens import TokenCounter, per_source, token_counter
 
 IDENTICAL = "identical_instance"
+TOKENS_FILE = "tokens.parquet"
+DEFAULT_CACHE = ".cache"
 SHARD_ROWS = 100_000
 
 
@@ -47,6 +57,7 @@ class BuildResult:
     funnel: list[Report]
     manifest: dict
     licenses: list[str] = field(default_factory=list)
+    tokens: pa.Table | None = None  # per row of every split: id, split and token counts
 
 
 def check_inputs(recipe: Recipe, ctx: StageContext) -> None:
@@ -64,11 +75,14 @@ def recipe_inputs(recipe: Recipe, ctx: StageContext) -> list[Path]:
 
 
 def generate_source(spec: SourceSpec, ctx: StageContext) -> StageResult:
-    """Run one recipe source's generator, tag its rows with the source's recipe name and apply
-    its include/exclude selectors (rows dropped there have reject_stage `select:<name>`)."""
+    """Run one recipe source's generator, tag its rows with the source's recipe name, drop
+    rows read from evaluation splits unless allowed (reject_stage `eval_splits:<name>`) and
+    apply its include/exclude selectors (rows dropped there have reject_stage `select:<name>`)."""
     result = run_generator(spec.generator, ctx)
     kept = validate(tag_recipe_source(result.kept, spec.name), check_ids=False)
     report = result.report.model_copy(update={"stage": f"generate:{spec.name}"})
+    if not spec.allow_eval_splits:
+        result, kept, report = _without_eval_rows(spec.name, result, kept, report)
     if spec.include is None and spec.exclude is None:
         return StageResult(kept, result.rejected, report)
     selected = select_rows(kept, spec)
@@ -88,6 +102,34 @@ def generate_source(spec: SourceSpec, ctx: StageContext) -> StageResult:
         [result.rejected.cast(REJECTED_SCHEMA), selected.rejected.cast(REJECTED_SCHEMA)]
     )
     return StageResult(selected.kept, rejected, report)
+
+
+def _without_eval_rows(
+    name: str, result: StageResult, kept: pa.Table, report: Report
+) -> tuple[StageResult, pa.Table, Report]:
+    guarded = drop_eval_rows(kept, f"eval_splits:{name}")
+    if not guarded.rejected.num_rows:
+        return result, kept, report
+    if not guarded.kept.num_rows:
+        splits = ", ".join(guarded.report.extras["eval_splits"])
+        raise SourceError(
+            f"source {name!r}: every row comes from an evaluation split ({splits}); set "
+            "allow_eval_splits: true on the recipe to train on evaluation data, or pick "
+            "other tasks"
+        )
+    reasons = Counter(report.dropped_by_reason)
+    reasons.update(guarded.report.dropped_by_reason)
+    report = report.model_copy(
+        update={
+            "rows_out": guarded.report.rows_out,
+            "dropped_by_reason": dict(sorted(reasons.items())),
+            "extras": {**report.extras, **guarded.report.extras},
+        }
+    )
+    rejected = pa.concat_tables(
+        [result.rejected.cast(REJECTED_SCHEMA), guarded.rejected.cast(REJECTED_SCHEMA)]
+    )
+    return StageResult(guarded.kept, rejected, report), guarded.kept, report
 
 
 def drop_identical(table: pa.Table) -> StageResult:
@@ -160,6 +202,8 @@ def write_outputs(out_dir: Path, result: BuildResult, output_format: str) -> lis
             write_parquet_atomic(table.slice(i * SHARD_ROWS, SHARD_ROWS), out_dir / name)
             written.append(name)
     write_parquet_atomic(result.rejected, out_dir / "rejected.parquet")
+    if result.tokens is not None:
+        write_parquet_atomic(result.tokens, out_dir / TOKENS_FILE)
     funnel = [report.model_dump(mode="json") for report in result.funnel]
     write_text_atomic(
         json.dumps(funnel, indent=2, ensure_ascii=False) + "\n", out_dir / "funnel.json"
@@ -187,6 +231,8 @@ def assemble(
     funnel = [r.report for r in stage_results] + list(sample_reports)
     inputs = recipe_inputs(recipe, ctx)
     licenses = sorted({lic for s in recipe.sources for lic in generator_licenses(s.generator)})
+    counter = token_counter(recipe, token_cache(ctx))
+    tokens, token_lock = split_tokens(splits, counter)
     manifest = {
         "name": recipe.name,
         "recipe_hash": lock.recipe_hash(recipe),
@@ -197,8 +243,32 @@ def assemble(
         "inputs": lock.input_hashes(inputs, ctx.mirror),
         "counts": {r.stage: {"rows_in": r.rows_in, "rows_out": r.rows_out} for r in funnel},
         "splits": {name: table.num_rows for name, table in splits.items()},
+        **token_lock,
     }
-    return BuildResult(splits, rejected, funnel, manifest, licenses)
+    return BuildResult(splits, rejected, funnel, manifest, licenses, tokens)
+
+
+def token_cache(ctx: StageContext) -> Path:
+    """Where token counts and converted tokenizers are cached: the context's cache folder,
+    else `.cache` (the flows' default)."""
+    return Path(ctx.cache_dir) if ctx.cache_dir is not None else Path(DEFAULT_CACHE)
+
+
+def split_tokens(splits: dict[str, pa.Table], counter: TokenCounter) -> tuple[pa.Table, dict]:
+    """Token counts of every row of every split (the `tokens.parquet` table: split, id and the
+    counts) and the lock's entries: `tokenizer` (name, fingerprint) and `sources` (per recipe
+    source: rows and prompt/response/total/trainable tokens)."""
+    parts, labels = [], []
+    for name, table in splits.items():
+        counts = counter.count(table)
+        parts.append(counts.add_column(0, "split", pa.array([name] * table.num_rows, pa.string())))
+        labels += recipe_sources(table)
+    tokens = pa.concat_tables(parts) if parts else None
+    lock_entries = {
+        "tokenizer": {"name": counter.name, "fingerprint": counter.fingerprint()},
+        "sources": per_source(labels, tokens) if tokens is not None else {},
+    }
+    return tokens, lock_entries
 
 
 def run_stages(recipe: Recipe, ctx: StageContext) -> BuildResult:
@@ -206,14 +276,21 @@ def run_stages(recipe: Recipe, ctx: StageContext) -> BuildResult:
     generated = [generate_source(spec, ctx) for spec in recipe.sources]
     identical = drop_identical(pa.concat_tables([g.kept for g in generated]))
     kept, filtered = apply_filters(identical.kept, recipe.filters, ctx)
-    sampled, sample_reports = sample_recipe(kept, recipe)
+    tokens = None
+    if uses_tokens(recipe):  # count the pool once (cached), so the sampler need not
+        counts = token_counter(recipe, token_cache(ctx)).count(kept)
+        tokens = dict(
+            zip(counts["id"].to_pylist(), counts["trainable_tokens"].to_pylist(), strict=True)
+        )
+    sampled, sample_reports = sample_recipe(kept, recipe, tokens)
     return assemble(recipe, ctx, [*generated, identical, *filtered], sampled, sample_reports)
 
 
 def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
     """Write a finished build into `out_dir`, the manifest last (with the outputs' sha256)."""
     written = write_outputs(out_dir, result, output_format)
-    result.manifest["outputs"] = lock.output_hashes(out_dir, [*written, "rejected.parquet"])
+    names = [*written, "rejected.parquet"] + ([TOKENS_FILE] if result.tokens is not None else [])
+    result.manifest["outputs"] = lock.output_hashes(out_dir, names)
     manifest_text = json.dumps(result.manifest, indent=2, sort_keys=True) + "\n"
     write_text_atomic(manifest_text, out_dir / "manifest.json")
 
