@@ -9,17 +9,21 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as metadata_version
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from data_cards import licenses as lic
-from data_cards import plots, stats
+from data_cards import plots, stats, token_stats
 from data_cards.diversity import verb_object_counts
+from data_cards.metadata import card_metadata
+from data_cards.references import mixture_references
 from instances import InstructmixError
 from instances.io import atomic_directory, write_text_atomic
+from mixtures.eval_splits import eval_datasets
 
 TEMPLATES = Path(__file__).parent / "templates"
 is_non_commercial = lic.is_non_commercial  # kept for callers of the first card module
@@ -93,7 +97,7 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     manifest = stats.load_json(folder, "manifest.json") or {}
     funnel = stats.load_json(folder, "funnel.json") or []
     tables = stats.read_split_files(folder)
-    frame = stats.rows_frame(tables)
+    frame = token_stats.with_tokens(stats.rows_frame(tables), token_stats.load_tokens(folder))
     splits = {name: table.num_rows for name, table in tables.items()}
     # Generators whose licenses depend on the files read (Natural Instructions) report them.
     licenses = sorted(set(licenses) | set(stats.reported_license_ids(funnel)))
@@ -101,19 +105,35 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     categories = stats.tasks_by_category(tables)
     name = manifest.get("name", folder.name)
     recipe = manifest.get("recipe") or {}
+    references = mixture_references(tables)
+    origins = frame["origin"].unique().to_list() if frame.height else []
+    metadata = card_metadata(
+        name,
+        splits,
+        license_info,
+        _languages(frame),
+        origins,
+        references["source_datasets"],
+        size_category(sum(splits.values())),
+    )
+    length_by = ((recipe.get("card") or {}).get("length_table_by")) or "source"
     return {
         "name": name,
         "description": " ".join((recipe.get("description") or "").split()),
-        "front_matter": yaml.safe_dump(
-            front_matter(name, splits, license_info, _languages(frame)),
-            sort_keys=False,
-            allow_unicode=True,
-        ).strip(),
+        "front_matter": metadata.to_yaml().strip(),
+        "pretty_name": metadata.pretty_name,
+        "references": references,
+        "eval_splits": eval_datasets(tables),
+        "version": lock_version(manifest),
+        "tokenizer": (manifest.get("tokenizer") or {}).get("name"),
+        "token_totals": token_stats.totals(frame),
+        "length_table": token_stats.length_table(frame, length_by),
+        "length_table_by": length_by,
         "splits": splits,
         "total": sum(splits.values()),
         "output_format": recipe.get("output_format", "messages"),
         "columns": next(iter(tables.values())).column_names,
-        "composition": stats.composition(frame),
+        "composition": _with_tokens(stats.composition(frame), token_stats.per_source(frame)),
         "datasets": stats.datasets_table(frame),
         "lengths": stats.length_quantiles(frame),
         "funnel": stats.funnel_rows(funnel),
@@ -135,10 +155,35 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     }
 
 
+def lock_version(manifest: dict[str, Any]) -> str:
+    """The instructmix version that built the mixture (from the lock), else the installed one."""
+    version = (manifest.get("packages") or {}).get("instructmix")
+    if version and version != "not installed":
+        return version
+    try:
+        return metadata_version("instructmix")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _with_tokens(rows: list[dict[str, Any]], tokens: dict[str, dict]) -> list[dict[str, Any]]:
+    return [{**row, **tokens.get(row["source"], {})} for row in rows]
+
+
 def _cell(value: Any) -> str:
     """Text safe inside a Markdown table cell: one line, pipes and HTML tags escaped."""
     text = " ".join(str(value).split())
     return text.replace("|", "\\|").replace("<", "&lt;")
+
+
+def _no_absolute_path(path: str) -> str:
+    """A path fit for a published card: paths inside the mirror stay, absolute ones (a file
+    outside the mirror, on the machine that built it) keep only their file name.
+
+    >>> _no_absolute_path("/home/me/data/x.json"), _no_absolute_path("lima/lima.json")
+    ('…/x.json', 'lima/lima.json')
+    """
+    return f"…/{Path(path).name}" if Path(path).is_absolute() else path
 
 
 def _fence(text: str) -> str:
@@ -159,6 +204,7 @@ def _environment() -> jinja2.Environment:
     environment.filters.update(
         cell=_cell,
         fence=_fence,
+        local_path=_no_absolute_path,
         num=lambda n: f"{n:,}",
         pct=lambda x: f"{100 * x:.1f}%",
         tojson_pretty=lambda x: json.dumps(x, indent=2, ensure_ascii=False, sort_keys=True),

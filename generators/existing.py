@@ -171,6 +171,17 @@ def row_messages(row: dict[str, Any]) -> list[dict[str, str]] | None:
     return messages
 
 
+def row_category(record: dict[str, Any], default: str) -> str:
+    """A row's category: LIMA's own `source` (Stack Exchange, wikiHow, ...) when the row has
+    one (the Hub format does), so a card can show LIMA's per-source table; else `default`.
+
+    >>> row_category({"source": "wikihow"}, "conversation"), row_category({}, "general")
+    ('wikihow', 'general')
+    """
+    source = record.get("source")
+    return source.strip() if isinstance(source, str) and source.strip() else default
+
+
 def generate(config: Config, ctx: StageContext) -> StageResult:
     """Formatted instances of one existing set; rows lacking a field or with a blank turn rejected.
 
@@ -198,7 +209,7 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
                 source=config.dataset,
                 origin=origin,
                 task=config.dataset,
-                category=category,
+                category=row_category(record, category) if config.dataset == "lima" else category,
                 template="alpaca" if config.dataset != "lima" else "conversation",
                 meta=meta,
             )
