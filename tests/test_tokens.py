@@ -21,7 +21,10 @@ from train.tiny import CHATML_TEMPLATE
 
 ROWS = [
     # <s> user hello there </e> | <s> assistant general kenobi </e>
-    [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": "general kenobi"}],
+    [
+        {"role": "user", "content": "hello there"},
+        {"role": "assistant", "content": "general kenobi"},
+    ],
     # <s> system be brief </e> | <s> user hi </e> | <s> assistant ok </e>
     [
         {"role": "system", "content": "be brief"},
@@ -141,7 +144,8 @@ def test_tokens_amount_lands_within_one_row_of_its_target():
     spec = recipe({"a": {"tokens": 5000}, "b": {"count": 5}})
     sampled, reports = sample_recipe(table, spec, tokens)
     got = drawn_tokens(sampled, tokens)["a"]
-    a_rows = [tokens[i] for i, s in zip(sampled["id"].to_pylist(), recipe_sources(sampled)) if s == "a"]
+    labels = zip(sampled["id"].to_pylist(), recipe_sources(sampled), strict=True)
+    a_rows = [tokens[i] for i, s in labels if s == "a"]
     assert got >= 5000 and got - max(a_rows) < 5000  # whole rows, over by less than one row
     record = reports[0].extras["sources"]["a"]
     assert record["requested_tokens"] == 5000 and record["selected_tokens"] == got
