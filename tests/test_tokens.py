@@ -185,3 +185,42 @@ def test_total_tokens_is_split_by_weights():
 def test_token_amounts_are_validated_before_any_work(sources, extra, message):
     with pytest.raises(RecipeError, match=message):
         recipe(sources, **extra)
+
+
+def test_a_tokens_recipe_builds_within_one_row_of_its_target(mirror, tmp_path):
+    """A real build from the mirror, counted by a tokenizer the recipe names by local path."""
+    import pyarrow.parquet as pq
+
+    from instances.context import StageContext
+    from mixtures.build import build_into
+    from train.tiny import train_tokenizer
+
+    folder = tmp_path / "tok"
+    train_tokenizer(["hello world, how are you today?"] * 50, vocab_size=300).save_pretrained(
+        folder
+    )
+    recipe = parse_recipe(
+        {
+            "name": "tok",
+            "seed": 5,
+            "tokenizer": str(folder),
+            "sources": [
+                {
+                    "name": "lima",
+                    "generator": {"kind": "existing", "dataset": "lima"},
+                    "tokens": 20000,
+                },
+            ],
+        }
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    ctx = StageContext(mirror=mirror, seed=recipe.seed, cache_dir=tmp_path / "cache")
+    result = build_into(recipe, ctx, out)
+    locked = result.manifest["sources"]["lima"]
+    counts = pq.read_table(out / "tokens.parquet")
+    assert locked["rows"] == counts.num_rows
+    trainable = counts["trainable_tokens"].to_pylist()
+    assert locked["trainable_tokens"] == sum(trainable) >= 20000
+    assert sum(trainable) - max(trainable) < 20000  # the last row reached it: within one row
+    assert result.manifest["tokenizer"]["name"] == str(folder)
