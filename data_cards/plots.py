@@ -42,9 +42,9 @@ def _save(figure: plt.Figure, path: Path) -> None:
 
 
 def length_histograms(frame: pl.DataFrame, path: Path) -> None:
-    """Densities of prompt and response length per source (log scale): each source's curve
-    has area 1, so a 200-row source is as visible as a 50,000-row one. Lengths in tokens
-    when the frame has token counts, else in characters."""
+    """Distributions of prompt and response length per source (log bins): each bar is the
+    share of its source's rows, so a 200-row source is as visible as a 50,000-row one.
+    Lengths in tokens when the frame has token counts, else in characters."""
     unit = "tokens" if "prompt_tokens" in frame.columns else "chars"
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
     sources = sorted(frame["recipe_source"].unique().to_list())
@@ -59,16 +59,16 @@ def length_histograms(frame: pl.DataFrame, path: Path) -> None:
             axis.hist(
                 np.maximum(part, 1),
                 bins=bins,
-                density=True,
+                weights=np.full(len(part), 1 / max(1, len(part))),
                 histtype="step",
                 linewidth=1.5,
                 label=label,
             )
         axis.set_xscale("log")
         axis.set_xlabel(f"{title} length ({'tokens' if unit == 'tokens' else 'characters'}, log)")
-        axis.set_ylabel("density (each source sums to 1)")
+        axis.set_ylabel("share of the source's rows")
         axis.set_title(f"{title} length per source")
-    axes[1].legend(fontsize="small", loc="upper right")
+    axes[1].legend(fontsize="small", loc="best")
     _save(figure, path)
 
 
