@@ -18,6 +18,7 @@ from generators.templated.templates import TemplateError, load_template_set
 from instances import InstructmixError
 from instances.context import StageContext
 from instances.sources import PublicSource
+from mixtures.eval_splits import split_role
 
 MIRROR_OPTION = typer.Option(
     None, "--mirror", help="local mirror of the public data (default: $INSTRUCTMIX_MIRROR)"
@@ -38,11 +39,15 @@ def source_table(mirror: Path | None) -> Table:
     The last column says whether the source's file is in the mirror (blank without a mirror).
     """
     table = Table(title="instructmix sources")
-    for column in ("source", "category", "templates", "template sets", "hub id", "mirror"):
+    columns = ("source", "category", "templates", "template sets", "hub id", "split", "mirror")
+    for column in columns:
         table.add_column(column, overflow="fold")
 
     def present(public: PublicSource) -> str:
         return "" if mirror is None else ("yes" if public.mirror_file(mirror).is_file() else "no")
+
+    def split(public: PublicSource) -> str:  # eval: kept out unless allow_eval_splits
+        return f"{public.hub_split} ({split_role(public.hub_split)})"
 
     for name, task in TASKS.items():
         count = template_count(name, mirror)
@@ -52,10 +57,13 @@ def source_table(mirror: Path | None) -> Table:
             "?" if count is None else str(count),
             ", ".join(task.template_sets),
             task.source.hub_id if task.hub_loadable else "(mirror only)",
+            split(task.source),
             present(task.source),
         )
     for name, (public, _origin, category) in existing.DATASETS.items():
-        table.add_row(name, category, "0", "(existing set)", public.hub_id, present(public))
+        table.add_row(
+            name, category, "0", "(existing set)", public.hub_id, split(public), present(public)
+        )
     return table
 
 
