@@ -53,34 +53,6 @@ def size_category(rows: int) -> str:
     return "10M<n<100M"
 
 
-def front_matter(
-    name: str, splits: dict[str, int], license_info: dict[str, Any], languages: list[str]
-) -> dict:
-    """The YAML metadata block the Hub reads: license, languages, sizes, configs/data_files."""
-    ids = license_info["ids"] or ["other"]
-    meta: dict[str, Any] = {
-        "pretty_name": name,
-        "license": ids[0] if len(ids) == 1 else ids,
-        "language": languages or ["en"],
-        "task_categories": ["text-generation", "question-answering"],
-        "size_categories": [size_category(sum(splits.values()))],
-        "tags": ["instruction-tuning", "sft", "instructmix"]
-        + (["non-commercial"] if license_info["non_commercial"] else []),
-        "configs": [
-            {
-                "config_name": "default",
-                "data_files": [
-                    {"split": split, "path": f"data/{split}-*"} for split in sorted(splits)
-                ],
-            }
-        ],
-    }
-    if "other" in ids:
-        # Unknown or custom terms: the card body's licensing section names them per source.
-        meta["license_name"] = "mixture-of-source-licenses"
-    return meta
-
-
 def _languages(frame) -> list[str]:
     if frame.is_empty():
         return []
