@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from instances import write_parquet_atomic
 from mixtures.recipe import Recipe
-from mixtures.tokenizer import fingerprint, load_tokenizer, tokenizer_name
+from mixtures.tokenizer import TokenizerError, fingerprint, load_tokenizer, tokenizer_name
 
 COUNT_COLUMNS = ("prompt_tokens", "response_tokens", "total_tokens", "trainable_tokens")
 TOKENS_SCHEMA = pa.schema(
@@ -176,7 +176,15 @@ class TokenCounter:
                 first[row_id] = position
         if first:
             rows = table.take(pa.array(list(first.values()), pa.int64()))
-            fresh = count_conversations(self.load(), conversations_of(rows))
+            try:
+                fresh = count_conversations(self.load(), conversations_of(rows))
+            except TokenizerError:
+                raise
+            except Exception as error:  # a chat template may refuse roles (jinja raises)
+                raise TokenizerError(
+                    f"tokenizer {self.name!r}: its chat template failed on these rows "
+                    f"({type(error).__name__}: {error}); name another `tokenizer:` in the recipe"
+                ) from error
             fresh = fresh.add_column(0, "id", pa.array(list(first), pa.string())).cast(
                 TOKENS_SCHEMA
             )

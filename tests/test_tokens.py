@@ -224,3 +224,15 @@ def test_a_tokens_recipe_builds_within_one_row_of_its_target(mirror, tmp_path):
     assert locked["trainable_tokens"] == sum(trainable) >= 20000
     assert sum(trainable) - max(trainable) < 20000  # the last row reached it: within one row
     assert result.manifest["tokenizer"]["name"] == str(folder)
+
+
+def test_a_template_that_refuses_a_role_is_one_clear_error(tmp_path):
+    from mixtures.tokenizer import TokenizerError
+
+    strict = (
+        "{% for m in messages %}{% if m['role'] == 'system' %}"
+        "{{ raise_exception('no system') }}{% endif %}{{ m['content'] }}{% endfor %}"
+    )
+    counter = TokenCounter("strict", tmp_path, word_tokenizer(strict))
+    with pytest.raises(TokenizerError, match="tokenizer 'strict': its chat template failed"):
+        counter.count(table_of(ROWS))
