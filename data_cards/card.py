@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import json
 import re
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as metadata_version
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from data_cards import licenses as lic
-from data_cards import plots, stats
+from data_cards import plots, stats, token_stats
 from data_cards.diversity import verb_object_counts
+from data_cards.metadata import card_metadata
+from data_cards.references import mixture_references
 from data_cards.self_instruct import self_instruct_sections
 from instances import InstructmixError
 from instances.checksums import refresh_seal
 from instances.io import write_text_atomic
+from mixtures.eval_splits import eval_datasets
 from mixtures.folder import MixtureFolder
+from mixtures.tokenizer import describe
 
 TEMPLATES = Path(__file__).parent / "templates"
 is_non_commercial = lic.is_non_commercial  # kept for callers of the first card module
@@ -48,34 +53,6 @@ def size_category(rows: int) -> str:
         if rows < bound:
             return label
     return "10M<n<100M"
-
-
-def front_matter(
-    name: str, splits: dict[str, int], license_info: dict[str, Any], languages: list[str]
-) -> dict:
-    """The YAML metadata block the Hub reads: license, languages, sizes, configs/data_files."""
-    ids = license_info["ids"] or ["other"]
-    meta: dict[str, Any] = {
-        "pretty_name": name,
-        "license": ids[0] if len(ids) == 1 else ids,
-        "language": languages or ["en"],
-        "task_categories": ["text-generation", "question-answering"],
-        "size_categories": [size_category(sum(splits.values()))],
-        "tags": ["instruction-tuning", "sft", "instructmix"]
-        + (["non-commercial"] if license_info["non_commercial"] else []),
-        "configs": [
-            {
-                "config_name": "default",
-                "data_files": [
-                    {"split": split, "path": f"data/{split}-*"} for split in sorted(splits)
-                ],
-            }
-        ],
-    }
-    if "other" in ids:
-        # Unknown or custom terms: the card body's licensing section names them per source.
-        meta["license_name"] = "mixture-of-source-licenses"
-    return meta
 
 
 def _languages(frame) -> list[str]:
@@ -108,7 +85,7 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     manifest = mixture.manifest()
     funnel = mixture.funnel()
     tables = stats.read_split_files(folder)
-    frame = stats.rows_frame(tables)
+    frame = token_stats.with_tokens(stats.rows_frame(tables), token_stats.load_tokens(folder))
     splits = {name: table.num_rows for name, table in tables.items()}
     # Generators whose licenses depend on the files read (Natural Instructions) report them.
     licenses = sorted(set(licenses) | set(stats.reported_license_ids(funnel)))
@@ -116,19 +93,35 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     categories = stats.tasks_by_category(tables)
     name = manifest.get("name", folder.name)
     recipe = manifest.get("recipe") or {}
+    references = mixture_references(tables)
+    origins = frame["origin"].unique().to_list() if frame.height else []
+    metadata = card_metadata(
+        name,
+        splits,
+        license_info,
+        _languages(frame),
+        origins,
+        references["source_datasets"],
+        size_category(sum(splits.values())),
+    )
+    length_by = ((recipe.get("card") or {}).get("length_table_by")) or "source"
     return {
         "name": name,
         "description": " ".join((recipe.get("description") or "").split()),
-        "front_matter": yaml.safe_dump(
-            front_matter(name, splits, license_info, _languages(frame)),
-            sort_keys=False,
-            allow_unicode=True,
-        ).strip(),
+        "front_matter": metadata.to_yaml().strip(),
+        "pretty_name": metadata.pretty_name,
+        "references": references,
+        "eval_splits": eval_datasets(tables),
+        "version": lock_version(manifest),
+        "tokenizer": describe((manifest.get("tokenizer") or {}).get("name") or "unknown"),
+        "token_totals": token_stats.totals(frame),
+        "length_table": token_stats.length_table(frame, length_by),
+        "length_table_by": length_by,
         "splits": splits,
         "total": sum(splits.values()),
         "output_format": recipe.get("output_format", "messages"),
         "columns": next(iter(tables.values())).column_names,
-        "composition": stats.composition(frame),
+        "composition": _with_tokens(stats.composition(frame), token_stats.per_source(frame)),
         "datasets": stats.datasets_table(frame),
         "lengths": stats.length_quantiles(frame),
         "funnel": stats.funnel_rows(funnel),
@@ -152,10 +145,35 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
     }
 
 
+def lock_version(manifest: dict[str, Any]) -> str:
+    """The instructmix version that built the mixture (from the lock), else the installed one."""
+    version = (manifest.get("packages") or {}).get("instructmix")
+    if version and version != "not installed":
+        return version
+    try:
+        return metadata_version("instructmix")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _with_tokens(rows: list[dict[str, Any]], tokens: dict[str, dict]) -> list[dict[str, Any]]:
+    return [{**row, **tokens.get(row["source"], {})} for row in rows]
+
+
 def _cell(value: Any) -> str:
     """Text safe inside a Markdown table cell: one line, pipes and HTML tags escaped."""
     text = " ".join(str(value).split())
     return text.replace("|", "\\|").replace("<", "&lt;")
+
+
+def _no_absolute_path(path: str) -> str:
+    """A path fit for a published card: paths inside the mirror stay, absolute ones (a file
+    outside the mirror, on the machine that built it) keep only their file name.
+
+    >>> _no_absolute_path("/home/me/data/x.json"), _no_absolute_path("lima/lima.json")
+    ('…/x.json', 'lima/lima.json')
+    """
+    return f"…/{Path(path).name}" if Path(path).is_absolute() else path
 
 
 def _fence(text: str) -> str:
@@ -176,6 +194,7 @@ def _environment() -> jinja2.Environment:
     environment.filters.update(
         cell=_cell,
         fence=_fence,
+        local_path=_no_absolute_path,
         num=lambda n: f"{n:,}",
         pct=lambda x: f"{100 * x:.1f}%",
         tojson_pretty=lambda x: json.dumps(x, indent=2, ensure_ascii=False, sort_keys=True),

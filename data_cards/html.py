@@ -8,23 +8,11 @@ import jinja2
 from markdown_it import MarkdownIt
 
 from data_cards.card import TEMPLATES, CardError
+from data_cards.metadata import split_front_matter
 from instances.io import write_text_atomic
 from mixtures.folder import MixtureFolder
 
 HTML_NAME = "card.html"
-
-
-def split_front_matter(card: str) -> tuple[str, str]:
-    """(YAML metadata, Markdown body) of a card; metadata is "" when the card has none.
-
-    >>> split_front_matter("---\\na: 1\\n---\\n# T\\n")
-    ('a: 1', '# T\\n')
-    """
-    if card.startswith("---\n"):
-        end = card.find("\n---\n", 4)
-        if end != -1:
-            return card[4:end], card[end + 5 :]
-    return "", card
 
 
 def card_html(card: str, title: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from huggingface_hub import CommitOperationAdd, HfApi
 
+from data_cards.metadata import stamp_repo_id
 from instances import InstructmixError
 from mixtures.folder import FUNNEL, MANIFEST, REJECTED, MixtureFolder
 
@@ -97,11 +98,13 @@ def push_folder(
 ) -> PushResult:
     """Create the dataset repository `repo_id` if needed and upload the mixture in one commit.
 
-    With `revision`, the commit goes to that branch (created from main if missing).
+    With `revision`, the commit goes to that branch (created from main if missing). The card's
+    load snippet (`ORG/<name>` until then) is rewritten to name `repo_id` first.
     """
     check_repo_id(repo_id)
     if revision is not None and not REVISION.match(revision):
         raise PushError(f"--revision {revision!r}: expected a branch name like 'v1' or 'dev'")
+    stamp_repo_id(Path(folder), repo_id)  # the card's load snippet names the real repository
     plan = upload_plan(folder, include_rejected)
     # private=None leaves visibility to the Hub (or the organization's default)
     api.create_repo(repo_id, repo_type="dataset", private=True if private else None, exist_ok=True)

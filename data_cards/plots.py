@@ -43,23 +43,33 @@ def _save(figure: plt.Figure, path: Path) -> None:
 
 
 def length_histograms(frame: pl.DataFrame, path: Path) -> None:
-    """Histograms of prompt and response length (characters, log scale) per source."""
+    """Distributions of prompt and response length per source (log bins): each bar is the
+    share of its source's rows, so a 200-row source is as visible as a 50,000-row one.
+    Lengths in tokens when the frame has token counts, else in characters."""
+    unit = "tokens" if "prompt_tokens" in frame.columns else "chars"
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
     sources = sorted(frame["recipe_source"].unique().to_list())
-    for axis, column, title in zip(
-        axes, ("prompt_chars", "response_chars"), ("prompt", "response"), strict=True
-    ):
+    for axis, title in zip(axes, ("prompt", "response"), strict=True):
+        column = f"{title}_{unit}"
         values = frame[column].to_numpy()
         top = max(10.0, float(values.max()) if len(values) else 10.0)
         bins = np.logspace(0, np.log10(top + 1), 40)
         for source in sources:
             part = frame.filter(pl.col("recipe_source") == source)[column].to_numpy()
-            axis.hist(np.maximum(part, 1), bins=bins, histtype="step", linewidth=1.5, label=source)
+            label = f"{source} ({len(part):,} rows)"
+            axis.hist(
+                np.maximum(part, 1),
+                bins=bins,
+                weights=np.full(len(part), 1 / max(1, len(part))),
+                histtype="step",
+                linewidth=1.5,
+                label=label,
+            )
         axis.set_xscale("log")
-        axis.set_xlabel(f"{title} length (characters, log scale)")
-        axis.set_ylabel("rows")
+        axis.set_xlabel(f"{title} length ({'tokens' if unit == 'tokens' else 'characters'}, log)")
+        axis.set_ylabel("share of the source's rows")
         axis.set_title(f"{title} length per source")
-    axes[1].legend(fontsize="small", loc="upper right")
+    axes[1].legend(fontsize="small", loc="best")
     _save(figure, path)
 
 
@@ -77,21 +87,26 @@ def source_shares(composition: list[dict[str, Any]], path: Path) -> None:
 
 
 def funnel(rows: list[dict[str, Any]], path: Path) -> None:
-    """Per stage: rows kept (green) and dropped (red), stacked to the rows that came in."""
+    """Per stage: rows in (grey) and rows out (green) on a log scale, so that a stage dropping
+    a few rows of many still shows; each bar is labelled with what it dropped."""
     rows = rows[::-1]
     stages = [row["stage"] for row in rows]
-    kept = [row["rows_out"] for row in rows]
-    dropped = [row["rows_in"] - row["rows_out"] for row in rows]
     figure, axis = plt.subplots(figsize=(9, 0.6 + 0.45 * max(1, len(stages))))
-    axis.barh(stages, kept, color="#55A868", label="kept")
-    axis.barh(stages, dropped, left=kept, color="#C44E52", label="dropped")
+    axis.barh(stages, [max(row["rows_in"], 1) for row in rows], color="#CCCCCC", label="in")
+    axis.barh(stages, [max(row["rows_out"], 1) for row in rows], color="#55A868", label="out")
     for i, row in enumerate(rows):
+        dropped = row["rows_in"] - row["rows_out"]
+        share = dropped / row["rows_in"] if row["rows_in"] else 0.0
         note = f"  {row['rows_out']:,} of {row['rows_in']:,}"
-        axis.text(row["rows_in"], i, note, va="center", fontsize="x-small")
-    axis.set_xlabel("rows")
-    axis.set_title("filter funnel: rows kept and dropped per stage")
-    axis.set_xlim(0, max([row["rows_in"] for row in rows] + [1]) * 1.3)
-    axis.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        if dropped > 0:
+            note += f" (-{dropped:,}, {100 * share:.2g}%)"
+        else:
+            note += f" (+{-dropped:,} copies)" if dropped else " (none dropped)"
+        axis.text(max(row["rows_in"], 1), i, note, va="center", fontsize="x-small")
+    axis.set_xscale("log")
+    axis.set_xlabel("rows (log scale)")
+    axis.set_title("filter funnel: rows in and out per stage")
+    axis.set_xlim(1, max([row["rows_in"] for row in rows] + [10]) * 30)
     axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(figure, path)
 

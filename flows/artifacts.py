@@ -67,8 +67,10 @@ def publish_artifacts(
         key=keys["composition"],
         description=f"{name}: rows and lengths per source",
     )
+    from data_cards.metadata import artifact_markdown
+
     create_markdown_artifact(
-        Path(card_path).read_text(encoding="utf-8"),
+        artifact_markdown(Path(card_path).read_text(encoding="utf-8"), Path(card_path).parent),
         key=keys["card"],
         description=f"{name}: data card (README.md)",
     )

@@ -15,11 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from generators.dataset import result
-from instances import StageResult
+from instances import StageResult, meta
 from instances.context import StageContext
 from instances.dataset_rows import Labels, convert_rows
 from instances.dataset_spec import DataFormat, DatasetSpec, Origin
@@ -53,6 +54,9 @@ class Preset(BaseModel):
     license: str
     template: str
     keep_columns: tuple[str, ...] = ()
+    category_from: str | None = Field(
+        default=None, description="a kept column that, where a row has it, is its category"
+    )
 
     def spec(self, name: str, mirror: Path | None) -> DatasetSpec:
         """The dataset spec of this preset: the mirror file when `mirror` is given, else the Hub."""
@@ -122,6 +126,17 @@ def row_messages(row: dict[str, Any]) -> list[dict[str, str]] | None:
         return None
 
 
+def row_category(record: dict[str, Any], default: str) -> str:
+    """A row's category: LIMA's own `source` (Stack Exchange, wikiHow, ...) when the row has
+    one (the Hub format does), so a card can show LIMA's per-source table; else `default`.
+
+    >>> row_category({"source": "wikihow"}, "conversation"), row_category({}, "general")
+    ('wikihow', 'general')
+    """
+    source = record.get("source")
+    return source.strip() if isinstance(source, str) and source.strip() else default
+
+
 def generate(config: Config, ctx: StageContext) -> StageResult:
     """Formatted instances of one built-in set; rows that cannot become one rejected by reason.
 
@@ -139,7 +154,23 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
         meta={"license": preset.license, "hub_id": preset.hub},
         keep_columns=preset.keep_columns,
     )
-    return result(convert_rows(spec, labels, record_file=False), started)
+    made = result(convert_rows(spec, labels, record_file=False), started)
+    if preset.category_from is None:
+        return made
+    return StageResult(
+        category_from_meta(made.kept, preset.category_from, preset.category),
+        made.rejected,
+        made.report,
+    )
+
+
+def category_from_meta(table: pa.Table, key: str, default: str) -> pa.Table:
+    """`table` with each row's category taken from its kept column `meta[key]` (LIMA's
+    `source`: Stack Exchange, wikiHow, ...) where the row has one, else `default`."""
+    values = meta.strings(table.column("meta"), key)
+    categories = [row_category({"source": value}, default) for value in values]
+    index = table.schema.get_field_index("category")
+    return table.set_column(index, "category", pa.array(categories, pa.string()))
 
 
 def inputs(config: Config, ctx: StageContext) -> list[Path]:

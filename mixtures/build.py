@@ -30,15 +30,24 @@ from instances import (
 )
 from instances.checksums import write_seal
 from instances.context import StageContext
-from instances.io import atomic_directory
+from instances.io import atomic_directory, write_parquet_atomic
 from instances.rejected import split_rows
 from mixtures import manifest as lock
+from mixtures.eval_splits import drop_eval_rows
 from mixtures.folder import MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec
-from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
+from mixtures.sampling import (
+    recipe_sources,
+    sample_recipe,
+    split_table,
+    tag_recipe_source,
+    uses_tokens,
+)
 from mixtures.select import SelectionError, no_match_message, select_rows
+from mixtures.tokens import DEFAULT_CACHE, TokenCounter, per_source, token_counter
 
 IDENTICAL = "identical_instance"
+TOKENS_FILE = "tokens.parquet"
 
 
 class EmptyMixture(InstructmixError):
@@ -84,6 +93,7 @@ class BuildResult:
     funnel: list[Report]
     manifest: dict
     licenses: list[str] = field(default_factory=list)
+    tokens: pa.Table | None = None  # per row of every split: id, split and token counts
 
 
 def check_inputs(recipe: Recipe, ctx: StageContext) -> None:
@@ -101,11 +111,14 @@ def recipe_inputs(recipe: Recipe, ctx: StageContext) -> list[Path]:
 
 
 def generate_source(spec: SourceSpec, ctx: StageContext) -> StageResult:
-    """Run one recipe source's generator, tag its rows with the source's recipe name and apply
-    its include/exclude selectors (rows dropped there have reject_stage `select:<name>`)."""
+    """Run one recipe source's generator, tag its rows with the source's recipe name, drop
+    rows read from evaluation splits unless allowed (reject_stage `eval_splits:<name>`) and
+    apply its include/exclude selectors (rows dropped there have reject_stage `select:<name>`)."""
     result = run_generator(spec.generator, ctx)
     kept = validate(tag_recipe_source(result.kept, spec.name), check_ids=False)
     report = result.report.model_copy(update={"stage": f"generate:{spec.name}"})
+    if not spec.allow_eval_splits:
+        result, kept, report = _without_eval_rows(spec.name, result, kept, report)
     if spec.include is None and spec.exclude is None:
         return StageResult(kept, result.rejected, report)
     selected = select_rows(kept, spec)
@@ -125,6 +138,34 @@ def generate_source(spec: SourceSpec, ctx: StageContext) -> StageResult:
         [result.rejected.cast(REJECTED_SCHEMA), selected.rejected.cast(REJECTED_SCHEMA)]
     )
     return StageResult(selected.kept, rejected, report)
+
+
+def _without_eval_rows(
+    name: str, result: StageResult, kept: pa.Table, report: Report
+) -> tuple[StageResult, pa.Table, Report]:
+    guarded = drop_eval_rows(kept, f"eval_splits:{name}")
+    if not guarded.rejected.num_rows:
+        return result, kept, report
+    if not guarded.kept.num_rows:
+        splits = ", ".join(guarded.report.extras["eval_splits"])
+        raise SourceError(
+            f"source {name!r}: every row comes from an evaluation split ({splits}); set "
+            "allow_eval_splits: true on the recipe to train on evaluation data, or pick "
+            "other tasks"
+        )
+    reasons = Counter(report.dropped_by_reason)
+    reasons.update(guarded.report.dropped_by_reason)
+    report = report.model_copy(
+        update={
+            "rows_out": guarded.report.rows_out,
+            "dropped_by_reason": dict(sorted(reasons.items())),
+            "extras": {**report.extras, **guarded.report.extras},
+        }
+    )
+    rejected = pa.concat_tables(
+        [result.rejected.cast(REJECTED_SCHEMA), guarded.rejected.cast(REJECTED_SCHEMA)]
+    )
+    return StageResult(guarded.kept, rejected, report), guarded.kept, report
 
 
 def drop_identical(table: pa.Table) -> StageResult:
@@ -186,6 +227,8 @@ def assemble(
     )
     inputs = recipe_inputs(recipe, ctx)
     licenses = sorted({lic for s in recipe.sources for lic in generator_licenses(s.generator)})
+    counter = token_counter(recipe, token_cache(ctx))
+    tokens, token_lock = split_tokens(splits, counter)
     manifest = {
         "name": recipe.name,
         "recipe_hash": lock.recipe_hash(recipe),
@@ -196,8 +239,32 @@ def assemble(
         "inputs": lock.input_hashes(inputs, ctx.mirror),
         "counts": {r.stage: {"rows_in": r.rows_in, "rows_out": r.rows_out} for r in funnel},
         "splits": {name: table.num_rows for name, table in splits.items()},
+        **token_lock,
     }
-    return BuildResult(splits, rejected, funnel, manifest, licenses)
+    return BuildResult(splits, rejected, funnel, manifest, licenses, tokens)
+
+
+def token_cache(ctx: StageContext) -> Path:
+    """Where token counts and converted tokenizers are cached: the context's cache folder,
+    else `.cache` (the flows' default)."""
+    return Path(ctx.cache_dir) if ctx.cache_dir is not None else DEFAULT_CACHE
+
+
+def split_tokens(splits: dict[str, pa.Table], counter: TokenCounter) -> tuple[pa.Table, dict]:
+    """Token counts of every row of every split (the `tokens.parquet` table: split, id and the
+    counts) and the lock's entries: `tokenizer` (name, fingerprint) and `sources` (per recipe
+    source: rows and prompt/response/total/trainable tokens)."""
+    parts, labels = [], []
+    for name, table in splits.items():
+        counts = counter.count(table)
+        parts.append(counts.add_column(0, "split", pa.array([name] * table.num_rows, pa.string())))
+        labels += recipe_sources(table)
+    tokens = pa.concat_tables(parts) if parts else None
+    lock_entries = {
+        "tokenizer": {"name": counter.name, "fingerprint": counter.fingerprint()},
+        "sources": per_source(labels, tokens) if tokens is not None else {},
+    }
+    return tokens, lock_entries
 
 
 class StageRunner(Protocol):
@@ -233,9 +300,17 @@ def run_stages(recipe: Recipe, ctx: StageContext, run: StageRunner = call_direct
     for config in recipe.filters:
         filtered.append(run("filter", apply_filter, kept, config, ctx))
         kept = filtered[-1].kept
-    sampled, sample_reports = run("sample", sample_recipe, kept, recipe)
+    tokens = run("tokens", count_pool_tokens, kept, recipe, ctx) if uses_tokens(recipe) else None
+    sampled, sample_reports = run("sample", sample_recipe, kept, recipe, tokens)
     stage_results = [*generated, identical, *filtered]
     return run("assemble", assemble, recipe, ctx, stage_results, sampled, sample_reports)
+
+
+def count_pool_tokens(kept: pa.Table, recipe: Recipe, ctx: StageContext) -> dict[str, int]:
+    """Trainable tokens of every pooled row, by id (counted once, cached on disk), so that the
+    sampler can mix by tokens without counting again."""
+    counts = token_counter(recipe, token_cache(ctx)).count(kept)
+    return dict(zip(counts["id"].to_pylist(), counts["trainable_tokens"].to_pylist(), strict=True))
 
 
 def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
@@ -248,6 +323,9 @@ def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
             table = to_prompt_completion(table)
         written += folder.write_split(split, table)
     written.append(folder.write_rejected(result.rejected))
+    if result.tokens is not None:
+        write_parquet_atomic(result.tokens, folder.path / TOKENS_FILE)
+        written.append(TOKENS_FILE)
     folder.write_funnel([report.model_dump(mode="json") for report in result.funnel])
     written.append(folder.funnel_path.name)
     result.manifest["outputs"] = lock.output_hashes(folder.path, written)

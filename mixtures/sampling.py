@@ -3,6 +3,12 @@
 Sampling is seeded per source (recipe seed + source name), so adding a source does not
 change which rows another source contributes. Rows not selected are counted in the report
 (`not_sampled`), not written to rejected.parquet: they are reproducible from seed and source.
+
+Token amounts (`tokens:` per source, or `total_tokens` split by weights) draw whole rows in a
+seeded random order until their trainable tokens reach the target: the last row drawn is the
+one that reaches it, so a source is never over its target by more than one row. When the
+source runs out first, it repeats rows (new seeded orders) only when it has `upsample: f`,
+each row at most ceil(f) times in all.
 """
 
 from __future__ import annotations
@@ -58,6 +64,26 @@ def weighted_counts(specs: list[SourceSpec], total: int) -> dict[str, int]:
     return {spec.name: int(n) for spec, n in zip(specs, counts, strict=True)}
 
 
+def take_tokens(order: np.ndarray, tokens: np.ndarray, target: int) -> np.ndarray:
+    """The shortest prefix of `order` whose `tokens` reach `target` (all of it if they can't).
+
+    >>> take_tokens(np.array([3, 1, 2]), np.array([5, 10, 20, 40]), 25).tolist()
+    [3]
+    >>> take_tokens(np.array([1, 2, 3]), np.array([5, 10, 20, 40]), 25).tolist()
+    [1, 2]
+    """
+    reached = np.flatnonzero(np.cumsum(tokens[order]) >= target)
+    return order if not len(reached) else order[: int(reached[0]) + 1]
+
+
+def token_targets(specs: list[SourceSpec], total_tokens: int | None) -> dict[str, int]:
+    """Trainable tokens each source asks for: its `tokens`, or its weight's share of the
+    recipe's `total_tokens` (largest remainder, like rows)."""
+    if total_tokens is not None and specs and specs[0].weight is not None:
+        return weighted_counts(specs, total_tokens)
+    return {spec.name: spec.tokens for spec in specs if spec.tokens is not None}
+
+
 def requested_rows(spec: SourceSpec, available: int, weighted: dict[str, int]) -> int | None:
     """Rows `spec` asks for out of `available` (None: all of them)."""
     if spec.count is not None:
@@ -87,6 +113,8 @@ def sample_sources(
     seed: int,
     total: int | None = None,
     stratify: StratifySpec | None = None,
+    tokens: np.ndarray | None = None,
+    total_tokens: int | None = None,
 ) -> tuple[pa.Table, Report]:
     """Select each source's rows as its spec says; the result keeps source order, then row order.
 
@@ -95,11 +123,17 @@ def sample_sources(
     `stratify`, the pooled draws are thinned evenly across its strata to `total` rows.
     Report extras: `sources` (per source rows available, after the task cap, requested,
     selected, shortfall) and `strata` (per source or "mixture": the histogram before/after).
+    Sources with a token target (`tokens`, or a weight of `total_tokens`) need `tokens`, the
+    trainable tokens of every row of `table`; their record adds `requested_tokens`,
+    `selected_tokens` and `token_shortfall`.
     """
     started = time.perf_counter()
     labels = np.array(recipe_sources(table), dtype=object)
     tasks = table.column("task").to_pylist()
     weighted = weighted_counts(specs, total) if total and specs[0].weight is not None else {}
+    budgets = token_targets(specs, total_tokens)
+    if budgets and tokens is None:
+        raise ValueError("token amounts need the rows' token counts (tokens=)")
     chosen: dict[str, np.ndarray] = {}
     per_source: dict[str, dict[str, int]] = {}
     strata: dict[str, Any] = {}
@@ -107,8 +141,13 @@ def sample_sources(
         positions = np.flatnonzero(labels == spec.name)
         rng = np.random.default_rng(derived_seed(seed, f"{spec.name}:task-cap"))
         capped = cap_per_task(positions, tasks, spec.max_per_task, rng)
-        wanted = requested_rows(spec, len(capped), weighted)
-        picked, record = draw_source(table, capped, spec, wanted, seed)
+        if spec.name in budgets:
+            order = np.random.default_rng(derived_seed(seed, spec.name)).permutation(capped)
+            picked, record = np.sort(take_tokens(order, tokens, budgets[spec.name])), None
+            wanted = len(picked)
+        else:
+            wanted = requested_rows(spec, len(capped), weighted)
+            picked, record = draw_source(table, capped, spec, wanted, seed)
         if record is not None:
             strata[spec.name] = record
         chosen[spec.name] = picked
@@ -120,6 +159,13 @@ def sample_sources(
             "selected": int(len(picked)),
             "shortfall": int(max(0, requested - len(picked))),
         }
+        if spec.name in budgets:
+            got = int(tokens[picked].sum())
+            per_source[spec.name].update(
+                requested_tokens=int(budgets[spec.name]),
+                selected_tokens=got,
+                token_shortfall=int(max(0, budgets[spec.name] - got)),
+            )
     if stratify is not None:
         pooled = np.sort(np.concatenate(list(chosen.values())))
         rng = np.random.default_rng(derived_seed(seed, "mixture-strata"))
@@ -146,29 +192,83 @@ def sample_sources(
     return sampled, report
 
 
-def sample_recipe(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, list[Report]]:
-    """Sample `table` as `recipe` says, then upsample: the rows and the stages' reports."""
+def uses_tokens(recipe: Recipe) -> bool:
+    """True when the recipe sizes some source in tokens (`tokens:` or `total_tokens`)."""
+    return recipe.total_tokens is not None or any(s.tokens is not None for s in recipe.sources)
+
+
+def sample_recipe(
+    table: pa.Table, recipe: Recipe, tokens: dict[str, int] | None = None
+) -> tuple[pa.Table, list[Report]]:
+    """Sample `table` as `recipe` says, then upsample: the rows and the stages' reports.
+
+    `tokens` (trainable tokens per row id) is needed when the recipe has token amounts; without
+    it they are counted here (mixtures/tokens.py, cached in the default `.cache`).
+    """
+    per_row = None
+    if uses_tokens(recipe):
+        if tokens is None:
+            from mixtures.tokens import DEFAULT_CACHE, token_counter
+
+            counts = token_counter(recipe, DEFAULT_CACHE).count(table)
+            tokens = dict(
+                zip(counts["id"].to_pylist(), counts["trainable_tokens"].to_pylist(), strict=True)
+            )
+        per_row = np.array([tokens[i] for i in table.column("id").to_pylist()], dtype=np.int64)
     sampled, report = sample_sources(
-        table, recipe.sources, recipe.seed, recipe.total, recipe.stratify
+        table,
+        recipe.sources,
+        recipe.seed,
+        recipe.total,
+        recipe.stratify,
+        tokens=per_row,
+        total_tokens=recipe.total_tokens,
     )
     if not any(spec.upsample for spec in recipe.sources):
         return sampled, [report]
-    upsampled, upsample_report = upsample(sampled, recipe.sources, recipe.seed)
+    upsampled, upsample_report = upsample(sampled, recipe.sources, recipe.seed, tokens)
     return upsampled, [report, upsample_report]
 
 
-def upsample(table: pa.Table, specs: list[SourceSpec], seed: int) -> tuple[pa.Table, Report]:
+def token_repeats(
+    positions: np.ndarray, tokens: np.ndarray, spec: SourceSpec, seed: int
+) -> list[np.ndarray]:
+    """Extra passes over a token source's rows (new seeded orders) until its `tokens` target
+    is reached, each row at most ceil(upsample) times in all; [] when it already is."""
+    needed = int(spec.tokens or 0) - int(tokens[positions].sum())
+    passes: list[np.ndarray] = []
+    rng = np.random.default_rng(derived_seed(seed, f"{spec.name}:upsample"))
+    while needed > 0 and len(passes) < int(np.ceil(spec.upsample or 1)) - 1 and len(positions):
+        taken = take_tokens(rng.permutation(positions), tokens, needed)
+        passes.append(np.sort(taken))
+        needed -= int(tokens[taken].sum())
+    return passes
+
+
+def upsample(
+    table: pa.Table, specs: list[SourceSpec], seed: int, tokens: dict[str, int] | None = None
+) -> tuple[pa.Table, Report]:
     """Repeat each upsampled source's rows to its factor; copies carry `meta.upsample_copy`.
 
     With factor f every row appears floor(f) times and round((f - floor f) * n) rows, drawn at
-    random, once more. Copies keep their id (same messages) and follow their original into
-    the same split. The report's rows_out exceeds rows_in by the copies (`extras.copies`).
+    random, once more. A source with a `tokens` target instead repeats rows only as far as
+    the target needs (see `token_repeats`; `tokens` maps row ids to trainable tokens).
+    Copies keep their id (same messages) and follow their original into the same split. The
+    report's rows_out exceeds rows_in by the copies (`extras.copies`).
     """
     started = time.perf_counter()
     labels = np.array(recipe_sources(table), dtype=object)
     parts, copies = [table], {}
     for spec in specs:
         if spec.upsample is None:
+            continue
+        if spec.tokens is not None:
+            per_row = np.array([(tokens or {})[i] for i in table.column("id").to_pylist()])
+            positions = np.flatnonzero(labels == spec.name)
+            repeats = token_repeats(positions, per_row, spec, seed)
+            for copy_number, repeat in enumerate(repeats, start=1):
+                parts.append(flag_copies(table.take(pa.array(repeat, pa.int64())), copy_number))
+            copies[spec.name] = int(sum(len(r) for r in repeats))
             continue
         positions = np.flatnonzero(labels == spec.name)
         whole = int(np.floor(spec.upsample))

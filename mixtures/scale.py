@@ -34,7 +34,7 @@ def scale_source(spec: SourceSpec, max_rows: int) -> SourceSpec:
     """`spec` taking at most `max_rows` rows (a weighted source: through the recipe's total)."""
     update: dict[str, Any] = {"generator": scale_generator(spec.generator, max_rows)}
     if spec.weight is None:
-        update.update(count=_capped(spec.count, max_rows), fraction=None)
+        update.update(count=_capped(spec.count, max_rows), fraction=None, tokens=None)
     return spec.model_copy(update=update)
 
 
@@ -53,7 +53,10 @@ def scale_recipe(recipe: Recipe, max_rows: int) -> Recipe:
     data["description"] = f"{recipe.description} (every source capped at {max_rows} rows)"
     data["sources"] = [scale_source(spec, max_rows) for spec in recipe.sources]
     weights = [spec.weight for spec in recipe.sources if spec.weight is not None]
-    if recipe.total is not None and weights:  # the heaviest source gets at most max_rows
+    if recipe.total_tokens is not None:  # a token budget becomes rows: the heaviest gets max_rows
+        data["total_tokens"] = None
+        data["total"] = int(max_rows * sum(weights) / max(weights))
+    elif recipe.total is not None and weights:  # the heaviest source gets at most max_rows
         data["total"] = min(recipe.total, int(max_rows * sum(weights) / max(weights)))
     elif recipe.total is not None:
         data["total"] = min(recipe.total, max_rows * len(recipe.sources))

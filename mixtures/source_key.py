@@ -17,6 +17,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 # Code a generated source depends on besides its generator module: tagging and validation.
 _SHARED_CODE = (
     "mixtures/build.py",
+    "mixtures/eval_splits.py",
     "mixtures/sampling.py",
     "mixtures/select.py",
     "instances/schema.py",

@@ -74,6 +74,7 @@ def test_folder_is_laid_out_as_the_design_says(built):
         "plots/strata.png",
         "plots/verbs.png",
         "rejected.parquet",
+        "tokens.parquet",
     ]
 
 

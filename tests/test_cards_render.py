@@ -60,7 +60,7 @@ def test_card_yaml_parses_as_a_hub_dataset_card(folder):
     assert meta["license"] == ["cc-by-nc-4.0", "cc-by-nc-sa-4.0"]
     assert meta["size_categories"] == ["n<1K"]
     assert meta["language"] == ["en"]
-    assert meta["pretty_name"] == "cardtest"
+    assert meta["pretty_name"] == "Cardtest (instructmix mixture)"
     assert "non-commercial" in meta["tags"]
     files = meta["configs"][0]["data_files"]
     assert files == [

@@ -196,7 +196,7 @@ def test_card_escapes_pipes_and_fences_and_marks_nc(folder):
     assert "| other | cc-by-nc-4.0 | 1 |" in text
     assert "Non-commercial use only" in text
     # the front matter is exactly the YAML block the Hub reads
-    assert yaml.safe_load(text.split("---\n")[1])["pretty_name"] == "tiny"
+    assert yaml.safe_load(text.split("---\n")[1])["pretty_name"] == "Tiny (instructmix mixture)"
 
 
 def test_card_of_a_folder_without_data_is_a_clear_error(tmp_path):

@@ -64,6 +64,7 @@ def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_
         "data/train-00000-of-00001.parquet",
         "data/validation-00000-of-00001.parquet",
         "rejected.parquet",
+        "tokens.parquet",
     ]
     assert local_files == dask_files
     assert local.folder.manifest() == on_dask.folder.manifest()

@@ -101,7 +101,14 @@ def test_run_publishes_funnel_composition_and_card_artifacts(runs):
         row["source"]: row["rows"] for row in json.loads(by_key["mini-composition"].data)
     }
     assert composition == {"code_alpaca": 60, "lima": 20}
-    assert by_key["mini-card"].data == result.folder.card_path.read_text()
+    from data_cards.metadata import artifact_markdown
+
+    card = result.folder.card_path.read_text()
+    shown = by_key["mini-card"].data
+    assert shown == artifact_markdown(card, result.folder.path)
+    # no YAML front matter (the UI would show `license:` as a heading): it is a code block
+    assert card.startswith("---\n") and not shown.startswith("---")
+    assert "\n```yaml\n" in shown and "(data:image/png;base64," in shown
 
 
 def test_llm_limit_holds_across_tasks(prefect_harness):

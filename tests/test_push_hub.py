@@ -111,6 +111,11 @@ def test_push_uploads_every_planned_file_byte_for_byte(folder, no_xet, tmp_path)
     planned = {item.path_in_repo: item.local_path.read_bytes() for item in result.files}
     assert received == planned
     assert "rejected.parquet" not in received
+    # the pushed card's load snippet names the repository, not the ORG/ placeholder
+    assert (
+        b'load_dataset("org/tiny")' in received["README.md"]
+        and b"ORG/" not in received["README.md"]
+    )
     # Parquet and PNG went through the LFS batch API, README through the commit itself
     puts = [r for r in state.requests if r["method"] == "PUT"]
     assert len(puts) == 7 and len(state.lfs_blobs) == 7

