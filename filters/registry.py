@@ -12,7 +12,16 @@ from typing import Annotated
 import pyarrow as pa
 from pydantic import Field
 
-from filters import decontaminate, exact_dedup, language, length, near_dedup, quality
+from filters import (
+    decontaminate,
+    exact_dedup,
+    language,
+    length,
+    near_dedup,
+    quality,
+    score,
+    threshold,
+)
 from instances import StageResult
 from instances.context import StageContext
 
@@ -22,7 +31,9 @@ FilterConfig = Annotated[
     | near_dedup.Config
     | quality.Config
     | language.Config
-    | decontaminate.Config,
+    | decontaminate.Config
+    | score.Config
+    | threshold.Config,
     Field(discriminator="kind"),
 ]
 
@@ -33,6 +44,8 @@ _MODULES: dict[str, ModuleType] = {
     "quality": quality,
     "language": language,
     "decontaminate": decontaminate,
+    "score": score,
+    "threshold": threshold,
 }
 
 

@@ -30,6 +30,7 @@ from instances.context import StageContext
 from instances.io import write_text_atomic
 from instances.rejected import split_rows
 from mixtures import manifest as lock
+from mixtures.diversity import quality_lock
 from mixtures.recipe import Recipe, SourceSpec
 from mixtures.sampling import sample_recipe, split_table, tag_recipe_source
 from mixtures.select import SelectionError, no_match_message, select_rows
@@ -198,6 +199,8 @@ def assemble(
         "counts": {r.stage: {"rows_in": r.rows_in, "rows_out": r.rows_out} for r in funnel},
         "splits": {name: table.num_rows for name, table in splits.items()},
     }
+    if quality := quality_lock(funnel):  # scorer and embedding settings
+        manifest["quality"] = quality
     return BuildResult(splits, rejected, funnel, manifest, licenses)
 
 

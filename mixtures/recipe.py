@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from filters.registry import FilterConfig
 from generators.registry import GeneratorConfig
 from instances import InstructmixError
+from mixtures.selection_spec import SelectSpec
 from train.spec import TrainSpec
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -92,6 +93,9 @@ class SourceSpec(BaseModel):
     stratify: StratifySpec | None = Field(
         default=None, description="draw this source's rows evenly across strata"
     )
+    select: SelectSpec | None = Field(
+        default=None, description="draw this source's best-scored rows, diversity-aware"
+    )
 
     @model_validator(mode="after")
     def _one_amount(self) -> SourceSpec:
@@ -105,6 +109,11 @@ class SourceSpec(BaseModel):
             raise ValueError(
                 f"source {self.name!r}: upsample repeats rows after the draw and would break "
                 "the weights; give the source a larger weight instead"
+            )
+        if self.stratify is not None and self.select is not None:
+            raise ValueError(
+                f"source {self.name!r}: give stratify or select, not both (select's "
+                "diversity.method: clusters draws evenly across clusters)"
             )
         if self.stratify is not None and self.stratify.by == "source":
             raise ValueError(
@@ -144,6 +153,9 @@ class Recipe(BaseModel):
     stratify: StratifySpec | None = Field(
         default=None, description="after the per-source draws, draw the mixture evenly by strata"
     )
+    select: SelectSpec | None = Field(
+        default=None, description="after the per-source draws, keep the best rows, diversity-aware"
+    )
     split: SplitSpec = Field(default_factory=SplitSpec)
     output_format: Literal["messages", "prompt_completion"] = "messages"
     train: TrainSpec | None = None
@@ -168,10 +180,17 @@ class Recipe(BaseModel):
                 "weights already set each source's share: drop the recipe-level stratify, or "
                 "stratify inside the sources"
             )
-        if self.total is not None and not weighted and self.stratify is None:
+        if weighted and self.select is not None:
             raise ValueError(
-                "total is used with weights or a recipe-level stratify; use count on the "
-                "sources otherwise"
+                "weights already set each source's share: drop the recipe-level select, or "
+                "select inside the sources"
+            )
+        if self.stratify is not None and self.select is not None:
+            raise ValueError("give the recipe stratify or select, not both")
+        if self.total is not None and not weighted and self.stratify is None and not self.select:
+            raise ValueError(
+                "total is used with weights or a recipe-level stratify or select; use count on "
+                "the sources otherwise"
             )
         return self
 

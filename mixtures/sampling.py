@@ -16,8 +16,10 @@ import numpy as np
 import pyarrow as pa
 
 from instances import Report
+from mixtures.diversity import select_draw
 from mixtures.recipe import Recipe, SourceSpec, StratifySpec
 from mixtures.select import cap_per_task
+from mixtures.selection_spec import SelectSpec
 from mixtures.strata import stratified_draw
 
 NOT_SAMPLED = "not_sampled"
@@ -102,6 +104,7 @@ def sample_sources(
     seed: int,
     total: int | None = None,
     stratify: StratifySpec | None = None,
+    select: SelectSpec | None = None,
 ) -> tuple[pa.Table, Report]:
     """Select each source's rows as its spec says; the result keeps source order, then row order.
 
@@ -110,6 +113,8 @@ def sample_sources(
     `stratify`, the pooled draws are thinned evenly across its strata to `total` rows.
     Report extras: `sources` (per source rows available, after the task cap, requested,
     selected, shortfall) and `strata` (per source or "mixture": the histogram before/after).
+    A `select` (on a source, or `select` here for the pooled draws) picks best-scored rows,
+    diversity-aware (`mixtures/diversity.py`); its record goes to extras `selection`.
     """
     started = time.perf_counter()
     labels = np.array(recipe_sources(table), dtype=object)
@@ -118,13 +123,20 @@ def sample_sources(
     chosen: dict[str, np.ndarray] = {}
     per_source: dict[str, dict[str, int]] = {}
     strata: dict[str, Any] = {}
+    selections: dict[str, Any] = {}
     for spec in specs:
         positions = np.flatnonzero(labels == spec.name)
         rng = np.random.default_rng(derived_seed(seed, f"{spec.name}:task-cap"))
         capped = cap_per_task(positions, tasks, spec.max_per_task, rng)
         wanted = requested_rows(spec, len(capped), weighted)
-        picked, record = draw_source(table, capped, spec, wanted, seed)
-        if record is not None:
+        if spec.select is not None:
+            label = derived_seed(seed, f"{spec.name}:select")
+            picked, record, selections[spec.name] = select_draw(
+                table, capped, spec.select, wanted, label
+            )
+        else:
+            picked, record = draw_source(table, capped, spec, wanted, seed)
+        if record:
             strata[spec.name] = record
         chosen[spec.name] = picked
         requested = len(capped) if wanted is None else wanted
@@ -139,6 +151,14 @@ def sample_sources(
         pooled = np.sort(np.concatenate(list(chosen.values())))
         rng = np.random.default_rng(derived_seed(seed, "mixture-strata"))
         kept, strata["mixture"] = stratified_draw(table, pooled, stratify, total, rng)
+    if select is not None:
+        pooled = np.sort(np.concatenate(list(chosen.values())))
+        kept, record, selections["mixture"] = select_draw(
+            table, pooled, select, total, derived_seed(seed, "mixture-select")
+        )
+        if record:
+            strata["mixture"] = record
+    if stratify is not None or select is not None:
         keep = set(kept.tolist())
         for name, picked in chosen.items():
             chosen[name] = np.array([p for p in picked.tolist() if p in keep], dtype=np.int64)
@@ -148,6 +168,8 @@ def sample_sources(
     extras: dict[str, Any] = {"sources": per_source}
     if strata:
         extras["strata"] = strata
+    if selections:
+        extras["selection"] = selections
     report = Report(
         stage="sample",
         rows_in=table.num_rows,
@@ -164,7 +186,7 @@ def sample_sources(
 def sample_recipe(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, list[Report]]:
     """Sample `table` as `recipe` says, then upsample: the rows and the stages' reports."""
     sampled, report = sample_sources(
-        table, recipe.sources, recipe.seed, recipe.total, recipe.stratify
+        table, recipe.sources, recipe.seed, recipe.total, recipe.stratify, recipe.select
     )
     if not any(spec.upsample for spec in recipe.sources):
         return sampled, [report]
