@@ -18,6 +18,7 @@ import yaml
 from data_cards import licenses as lic
 from data_cards import plots, stats
 from data_cards.diversity import verb_object_counts
+from data_cards.scores import score_sections, selections
 from instances import InstructmixError
 from instances.io import atomic_directory, write_text_atomic
 
@@ -119,6 +120,8 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
         "funnel": stats.funnel_rows(funnel),
         "decontamination": stats.decontamination(funnel),
         "strata": stats.strata(funnel, frame),
+        "scores": score_sections(funnel, tables),
+        "selections": selections(funnel),
         "sampling": stats.sampling(funnel),
         "categories": categories,
         "task_total": sum(category["task_count"] for category in categories),

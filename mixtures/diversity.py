@@ -38,12 +38,14 @@ def rank_by_score(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def cluster_labels(vectors: np.ndarray, k: int, seed: int) -> np.ndarray:
     """K-means cluster of each row (k capped at the row count), deterministic for `seed`."""
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     k = max(1, min(k, len(vectors)))
     if len(vectors) == 0:
         return np.zeros(0, dtype=np.int64)
     model = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=100)
-    return model.fit_predict(vectors.astype(np.float64)).astype(np.int64)
+    with threadpool_limits(1):
+        return model.fit_predict(vectors.astype(np.float64)).astype(np.int64)
 
 
 def cluster_names(
@@ -105,13 +107,15 @@ def select_draw(
         offsets = ranked[:target]
         strata = None
     else:
-        vectors = embed_table(part, diversity.embedding, seed)
-        labels = cluster_labels(vectors, diversity.clusters, seed)
+        embedding = embed_table(part, diversity.embedding, seed)
+        labels = cluster_labels(embedding.vectors, diversity.clusters, seed)
         prompts, _ = prompts_and_responses(part)
-        names = cluster_names(vectors, labels, prompts)
+        names = cluster_names(embedding.vectors, labels, prompts)
         if diversity.method == "greedy":
-            offsets = greedy_select(vectors, ranked, diversity.max_similarity, target)
-            visited = int(np.flatnonzero(ranked == offsets[-1])[0]) + 1 if len(offsets) else 0
+            offsets = greedy_select(embedding.distance, ranked, diversity.max_similarity, target)
+            visited = len(ranked)  # all of them, unless the amount was reached earlier
+            if len(offsets) == target and len(offsets):
+                visited = int(np.flatnonzero(ranked == offsets[-1])[0]) + 1
             selection.update(
                 max_similarity=diversity.max_similarity,
                 visited=visited,

@@ -1,11 +1,18 @@
 """Row embeddings for diversity: hashed n-gram TF-IDF + randomized SVD, or an encoder model.
 
-Every embedding is L2-normalised, so a dot product is the cosine similarity. The default
-needs no download and is deterministic for a seed: hashing has no vocabulary to fit, and
-the SVD's random state is the seed.
+An `Embedding` has two views of the rows, both L2-normalised (a dot product is the cosine):
+`vectors`, dense, for k-means; and `distance`, what the greedy selection compares. For the
+default (no download, deterministic for a seed: hashing has no vocabulary to fit and the SVD's
+random state is the seed) `distance` is the sparse TF-IDF itself, so near-duplicate checks use
+exact cosines: a 128-dimensional SVD of short prompts puts unrelated prompts above 0.8 (1,566
+such pairs among LIMA-quality's 800 best rows, none of them above 0.5 in TF-IDF). For an
+encoder both views are the encoder's vectors.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -14,37 +21,53 @@ from filters.text import match_texts
 from mixtures.selection_spec import EmbeddingSpec
 
 
+@dataclass(frozen=True)
+class Embedding:
+    """Dense unit `vectors` (k-means) and the unit rows the greedy compares (`distance`)."""
+
+    vectors: np.ndarray
+    distance: Any
+
+
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def hashed_tfidf(texts: list[str], spec: EmbeddingSpec, seed: int) -> np.ndarray:
-    """`texts` as unit vectors of at most `spec.dims` dimensions (hashed TF-IDF, then SVD).
+def hashed_tfidf(texts: list[str], spec: EmbeddingSpec, seed: int) -> Embedding:
+    """`texts` as sparse TF-IDF unit rows and as dense unit vectors of at most `spec.dims`
+    dimensions (the TF-IDF reduced with randomized SVD).
 
-    With no more rows than dimensions the rows are embedded exactly (through their Gram
-    matrix), so cosine similarities equal those of the TF-IDF vectors.
+    With no more rows (or n-gram buckets in use) than dimensions the rows are embedded exactly
+    (through their Gram matrix), so cosine similarities equal those of the TF-IDF vectors.
     """
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
     if not texts:
-        return np.zeros((0, spec.dims), dtype=np.float32)
+        return Embedding(np.zeros((0, spec.dims), np.float32), np.zeros((0, spec.dims)))
     hashed = HashingVectorizer(
         n_features=spec.features,
         ngram_range=(spec.ngram_min, spec.ngram_max),
+        stop_words="english" if spec.stop_words else None,
         alternate_sign=False,
         norm=None,
     ).transform(texts)
-    weighted = TfidfTransformer(sublinear_tf=True).fit_transform(hashed)
-    if len(texts) <= spec.dims:
+    weighted = TfidfTransformer(sublinear_tf=True).fit_transform(hashed).tocsr()  # unit rows
+    weighted = weighted[:, np.unique(weighted.indices)]  # only buckets in use: a far smaller SVD
+    if weighted.shape[1] <= spec.dims:
+        reduced = weighted.toarray()
+    elif len(texts) <= spec.dims:
         gram = (weighted @ weighted.T).toarray()
         values, vectors = np.linalg.eigh(gram)
         reduced = vectors * np.sqrt(np.clip(values, 0.0, None))
     else:
+        from threadpoolctl import threadpool_limits
+
         svd = TruncatedSVD(n_components=spec.dims, algorithm="randomized", random_state=seed)
-        reduced = svd.fit_transform(weighted)
-    return _unit_rows(np.asarray(reduced, dtype=np.float64))
+        with threadpool_limits(1):  # 5x faster than oversubscribed BLAS on a shared 2-core box
+            reduced = svd.fit_transform(weighted)
+    return Embedding(_unit_rows(np.asarray(reduced, dtype=np.float64)), weighted)
 
 
 def encoder(texts: list[str], spec: EmbeddingSpec) -> np.ndarray:
@@ -84,9 +107,10 @@ def _mean_pooled(texts: list[str], spec: EmbeddingSpec) -> np.ndarray:
     return _unit_rows(stacked.astype(np.float64))
 
 
-def embed_table(table: pa.Table, spec: EmbeddingSpec, seed: int) -> np.ndarray:
-    """One unit vector per row of `table`, from its prompt (or prompt and response)."""
+def embed_table(table: pa.Table, spec: EmbeddingSpec, seed: int) -> Embedding:
+    """The rows of `table` embedded from their prompt (or prompt and response)."""
     texts = match_texts(table, spec.text)
     if spec.kind == "encoder":
-        return encoder(texts, spec)
+        vectors = encoder(texts, spec)
+        return Embedding(vectors, vectors)
     return hashed_tfidf(texts, spec, seed)

@@ -11,7 +11,8 @@ class EmbeddingSpec(BaseModel):
     """How rows become vectors for the diversity distance.
 
     `hashed_tfidf` (the default) needs no download: word n-grams hashed into `features` buckets,
-    TF-IDF weighted and reduced to `dims` with randomized SVD. `encoder` runs a
+    TF-IDF weighted; the greedy compares exact TF-IDF cosines, k-means runs on the TF-IDF
+    reduced to `dims` with randomized SVD. `encoder` runs a
     sentence-transformers model (or any transformers encoder, mean-pooled) from `model`.
     """
 
@@ -25,6 +26,7 @@ class EmbeddingSpec(BaseModel):
     ngram_min: int = Field(default=1, ge=1, le=5)
     ngram_max: int = Field(default=2, ge=1, le=5)
     features: int = Field(default=2**18, ge=2**8, le=2**24, description="hash buckets")
+    stop_words: bool = Field(default=True, description="drop English stop words before hashing")
     model: str | None = Field(default=None, description="encoder: a local path or Hub id")
     batch_size: int = Field(default=32, ge=1, le=4096)
 
