@@ -114,3 +114,10 @@ def run(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Sta
         },
     )
     return StageResult(scored, empty_table(REJECTED_SCHEMA), report)
+
+
+def llm_slots(config: Any) -> int:
+    """Requests a pipeline step keeps in flight to an LLM (its share of the `llm` concurrency
+    limit the flow holds while it runs): an LLM judge's concurrency, 0 for everything else."""
+    scorer = getattr(config, "scorer", None)
+    return int(scorer.concurrency) if getattr(scorer, "kind", None) == "llm_judge" else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,6 +11,8 @@ from prefect.cache_policies import NO_CACHE
 
 from data_cards.card import write_card
 from filters.registry import FilterConfig
+from filters.score import llm_slots
+from flows.concurrency import llm_limit, llm_slot
 from instances import Report, StageResult
 from instances.context import StageContext
 from instances.io import atomic_directory
@@ -48,8 +51,11 @@ def drop_identical_task(tables: list[pa.Table]) -> StageResult:
 
 @task(name="filter", cache_policy=NO_CACHE)
 def filter_task(table: pa.Table, config: FilterConfig, ctx: StageContext) -> StageResult:
-    """Run one filter of the recipe's pipeline."""
-    result = stages.apply_filter(table, config, ctx)
+    """Run one filter of the recipe's pipeline (an LLM judge inside the `llm` limit's slots)."""
+    slots = llm_slots(config)
+    held = llm_slot(occupy=min(slots, llm_limit() or slots)) if slots else nullcontext()
+    with held:
+        result = stages.apply_filter(table, config, ctx)
     log_report(result.report)
     return result
 

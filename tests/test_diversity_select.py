@@ -159,3 +159,27 @@ def test_select_and_stratify_on_one_source_are_refused() -> None:
         }
     )
     assert recipe.select is not None and recipe.select.diversity.clusters == 4
+
+
+def test_encoder_embedding_from_a_local_transformers_model(tmp_path) -> None:
+    from tiny_models import tiny_classifier
+
+    from mixtures.embedding import embed_table
+    from mixtures.selection_spec import EmbeddingSpec
+
+    rows, _ = near_pair_rows()
+    texts = [r["messages"][0]["content"] for r in rows]
+    path = tiny_classifier(tmp_path / "enc", texts)
+    spec = EmbeddingSpec(kind="encoder", model=str(path), batch_size=8)
+    embedding = embed_table(table(rows), spec, 0)
+    assert embedding.vectors.shape == (40, 16)
+    assert np.allclose(np.linalg.norm(embedding.vectors, axis=1), 1.0, atol=1e-5)
+    assert embedding.distance is embedding.vectors
+    data = scored_table(rows)
+    encoder_select = SelectSpec(
+        diversity=DiversitySpec(max_similarity=0.99, clusters=3, embedding=spec)
+    )
+    picked, record, selection = select_draw(data, np.arange(40), encoder_select, 10, 0)
+    assert len(picked) == 10 and selection["embedding"]["kind"] == "encoder"
+    with pytest.raises(ValidationError, match="needs model"):
+        EmbeddingSpec(kind="encoder")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from curation_rows import check_balanced, row, table
+from tiny_models import tiny_classifier
 
 from filters import score, threshold
 from filters.registry import run_filter
@@ -82,46 +83,12 @@ def test_write_scores_replaces_a_stale_error_and_keeps_other_meta() -> None:
     assert json.loads(fixed["meta"][0].as_py()) == {"license": "cc", "quality": 3.0}
 
 
-def tiny_reward_model(folder: Path) -> Path:
-    """A randomly initialised one-label BERT classifier and its WordPiece tokenizer."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
-
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    words += sorted(
-        {
-            w.strip(".,;!?").lower()
-            for r in rows()
-            for t in r["messages"]
-            for w in t["content"].split()
-        }
-        - {""}
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(words) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab))
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(words),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=128,
-        num_labels=1,
-    )
-    model = BertForSequenceClassification(config)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
 def test_reward_model_scores_pairs_with_the_models_logit(tmp_path: Path) -> None:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    path = tiny_reward_model(tmp_path / "rm")
+    texts = [t["content"] for r in rows() for t in r["messages"]]
+    path = tiny_classifier(tmp_path / "rm", texts)
     config = score.Config(
         name="reward", scorer=reward_model.Config(model=str(path), batch_size=2, max_length=64)
     )
