@@ -9,11 +9,12 @@ best-first order and keep a row unless its cosine to a kept row exceeds `--bound
 
 - agreement: both selections on a seeded 5,000-row sample (no amount: every row visited)
   must be identical, and so must the full-size selections.
-- time and memory at full size: wall time of each selection and its peak resident memory
-  above the resident memory at its start (Linux: the high-water mark is reset first through
-  /proc/self/clear_refs), with the vectors both share already loaded. Also reported: our
-  greedy on the exact sparse TF-IDF cosines (what recipes use), and the size of the all-pairs
-  similarity matrix that distilabel's DEITA filtering would build.
+- time and memory at full size: wall time of each selection and its peak traced allocation
+  (tracemalloc, numpy arrays included) on top of the vectors both share, BLAS limited to
+  `--threads` threads for both (default 1: on a shared machine a multi-threaded BLAS call per
+  row mostly measures thread start-up). Also reported: our greedy on the exact sparse TF-IDF
+  cosines (what recipes use), and the size of the all-pairs similarity matrix that distilabel's
+  DEITA filtering would build.
 
     python -m benchmarks.diversity_select [--rows 100000] [--amount 10000] [--bound 0.9]
 
@@ -25,8 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -73,26 +74,15 @@ def load_pairs(rows: int, seed: int) -> tuple[list[str], list[str]]:
     return prompts[:rows], responses[:rows]
 
 
-def _status_mib(field: str) -> float:
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def measured(run: Callable[[], np.ndarray]) -> tuple[np.ndarray, float, float]:
-    """Run `run`: its result, wall seconds and peak RSS above the RSS at its start (MiB)."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
-            handle.write("5")  # reset the high-water mark
-    except OSError:
-        pass
-    before = _status_mib("VmRSS")
+    """Run `run`: its result, wall seconds and peak traced allocation (MiB)."""
+    tracemalloc.start()
     started = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - started
-    return result, seconds, max(0.0, _status_mib("VmHWM") - before)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return result, seconds, peak / 2**20
 
 
 def main() -> None:
@@ -102,7 +92,16 @@ def main() -> None:
     parser.add_argument("--bound", type=float, default=0.9)
     parser.add_argument("--sample", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads for both")
     args = parser.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.threads):
+        print(json.dumps(run(args)))
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Load, score, embed, then both selections: the figures of the last line."""
 
     started = time.perf_counter()
     prompts, responses = load_pairs(args.rows, args.seed)
@@ -125,7 +124,7 @@ def main() -> None:
     ours, ours_s, ours_peak = measured(
         lambda: greedy_select(vectors, order, args.bound, args.amount)
     )
-    print(f"ours: {len(ours)} kept in {ours_s:.2f}s, peak +{ours_peak:.1f} MiB")
+    print(f"ours: {len(ours)} kept in {ours_s:.2f}s, peak {ours_peak:.1f} MiB")
     reference, reference_s, reference_peak = measured(
         lambda: greedy_reference(vectors, order, args.bound, args.amount)
     )
@@ -158,8 +157,9 @@ def main() -> None:
         "ours_sparse_tfidf_peak_mib": round(sparse_peak, 1),
         "ours_sparse_tfidf_kept": int(len(sparse)),
         "all_pairs_matrix_gib": round(args.rows**2 * 4 / 2**30, 1),
+        "threads": args.threads,
     }
-    print(json.dumps(figures))
+    return figures
 
 
 if __name__ == "__main__":
