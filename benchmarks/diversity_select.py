@@ -102,7 +102,6 @@ def main() -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Load, score, embed, then both selections: the figures of the last line."""
-
     started = time.perf_counter()
     prompts, responses = load_pairs(args.rows, args.seed)
     scores, _ = heuristic.score(prompts, responses, heuristic.Config())

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 BLOCK = 512
-CHUNK = 8192
+CHUNK = 2048  # 512 x 2048 similarities per product: 4 MiB (benchmarks/diversity_select.py)
 
 
 def _dense(matrix: Any) -> np.ndarray:
