@@ -176,10 +176,12 @@ def test_encoder_embedding_from_a_local_transformers_model(tmp_path) -> None:
     assert np.allclose(np.linalg.norm(embedding.vectors, axis=1), 1.0, atol=1e-5)
     assert embedding.distance is embedding.vectors
     data = scored_table(rows)
+    # a random model's vectors are all alike: clusters, not a similarity bound, spread the draw
     encoder_select = SelectSpec(
-        diversity=DiversitySpec(max_similarity=0.99, clusters=3, embedding=spec)
+        diversity=DiversitySpec(method="clusters", clusters=3, embedding=spec)
     )
-    picked, record, selection = select_draw(data, np.arange(40), encoder_select, 10, 0)
-    assert len(picked) == 10 and selection["embedding"]["kind"] == "encoder"
+    picked, record, selection = select_draw(data, np.arange(40), encoder_select, 9, 0)
+    assert len(picked) == 9 and selection["embedding"]["kind"] == "encoder"
+    assert sum(record["after"].values()) == 9 and len(record["before"]) == 3
     with pytest.raises(ValidationError, match="needs model"):
         EmbeddingSpec(kind="encoder")

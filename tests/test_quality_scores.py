@@ -97,6 +97,7 @@ def test_reward_model_scores_pairs_with_the_models_logit(tmp_path: Path) -> None
     values = read_scores(result.kept, "reward")
     assert np.isfinite(values).all() and len(set(values.tolist())) > 1
     tokenizer = AutoTokenizer.from_pretrained(path)
+    assert tokenizer.unk_token_id not in tokenizer("explain gravity")["input_ids"]
     model = AutoModelForSequenceClassification.from_pretrained(path).eval()
     with torch.no_grad():
         for index, r in enumerate(rows()):

@@ -8,14 +8,12 @@ from pathlib import Path
 def tiny_classifier(folder: Path, texts: list[str]) -> Path:
     """A randomly initialised one-label BERT classifier and its WordPiece tokenizer."""
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
     words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     words += sorted({w.strip(".,;!?").lower() for text in texts for w in text.split()} - {""})
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(words) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab))
+    tokenizer = BertTokenizer(vocab={word: index for index, word in enumerate(words)})
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(words),
