@@ -20,6 +20,7 @@ from data_cards import plots, stats, token_stats
 from data_cards.diversity import verb_object_counts
 from data_cards.metadata import card_metadata
 from data_cards.references import mixture_references
+from data_cards.scores import score_sections, selections
 from data_cards.self_instruct import self_instruct_sections
 from instances import InstructmixError
 from instances.checksums import refresh_seal
@@ -127,6 +128,8 @@ def card_data(folder: Path, recipe_yaml: str, licenses: list[str]) -> dict[str, 
         "funnel": stats.funnel_rows(funnel),
         "decontamination": stats.decontamination(funnel),
         "strata": stats.strata(funnel, frame),
+        "scores": score_sections(funnel, tables),
+        "selections": selections(funnel),
         "sampling": stats.sampling(funnel),
         "categories": categories,
         "task_total": sum(category["task_count"] for category in categories),

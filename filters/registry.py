@@ -18,7 +18,18 @@ from typing import Annotated, Any, Union
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from filters import decontaminate, dispatch, exact_dedup, language, length, near_dedup, pii, quality
+from filters import (
+    decontaminate,
+    dispatch,
+    exact_dedup,
+    language,
+    length,
+    near_dedup,
+    pii,
+    quality,
+    score,
+    threshold,
+)
 from instances import StageResult
 from instances.context import StageContext
 from instances.plugins import FILTER_GROUP, discover
@@ -29,8 +40,9 @@ _FILTERS: dict[str, Any] = {
     "near_dedup": near_dedup,
     "quality": quality,
     "decontaminate": decontaminate,
+    "threshold": threshold,
 }
-_TRANSFORMS: dict[str, Any] = {"language": language, "pii_mask": pii}
+_TRANSFORMS: dict[str, Any] = {"language": language, "pii_mask": pii, "score": score}
 # Kinds other installed packages add (entry points `instructmix.filters`, instances/plugins.py).
 PLUGINS: dict[str, Any] = discover(FILTER_GROUP, "verdicts", set(_FILTERS) | set(_TRANSFORMS))
 _FILTERS.update(PLUGINS)
@@ -48,15 +60,16 @@ def run_filter(
 ) -> StageResult:
     """Run the filter or transform `config.kind` names on `table` as the stage of that name.
 
-    The dispatcher times it, splits kept and rejected rows and raises
+    The stage is named by the module's `stage_name(config)` where it has one (`score:quality`),
+    else by the kind. The dispatcher times it, splits kept and rejected rows and raises
     `dispatch.StageContractError` unless rows_in == rows_out + drops.
     """
     ctx = ctx or StageContext()
+    module = _MODULES[config.kind]
+    stage = module.stage_name(config) if hasattr(module, "stage_name") else config.kind
     if config.kind in _TRANSFORMS:
-        change = _TRANSFORMS[config.kind].transform
-        return dispatch.transform(table, config.kind, lambda t: change(t, config, ctx))
-    decide = _FILTERS[config.kind].verdicts
-    return dispatch.judge(table, config.kind, lambda t: decide(t, config, ctx))
+        return dispatch.transform(table, stage, lambda t: module.transform(t, config, ctx))
+    return dispatch.judge(table, stage, lambda t: module.verdicts(t, config, ctx))
 
 
 def filter_inputs(config: FilterConfig, ctx: StageContext) -> list[Path]:

@@ -13,6 +13,7 @@ is the same.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
 from data_cards.card import write_card
+from filters.score import llm_slots
 from flows.artifacts import publish_artifacts
 from flows.caching import SOURCE_CACHE, results_dir
+from flows.concurrency import llm_limit, llm_slot
 from flows.settings import resolve_mirror
 from flows.sharding import DEFAULT_SHARD_ROWS, is_row_wise, merge_results, shard
 from instances import InstructmixError, Report, StageResult
@@ -116,7 +119,13 @@ class TaskStages:
         return [future.result() for future in futures]
 
     def filter(self, table: pa.Table, config: Any, ctx: StageContext) -> StageResult:
-        """One filter: mapped over shards when row-wise and larger than a shard, else whole."""
+        """One filter: mapped over shards when row-wise and larger than a shard, else whole; an
+        LLM judge holds its share of the `llm` concurrency limit's slots while it runs."""
+        slots = llm_slots(config)
+        with llm_slot(occupy=min(slots, llm_limit() or slots)) if slots else nullcontext():
+            return self._filter(table, config, ctx)
+
+    def _filter(self, table: pa.Table, config: Any, ctx: StageContext) -> StageResult:
         if not is_row_wise(config) or table.num_rows <= self.shard_rows:
             named = stage_task.with_options(task_run_name=config.kind)
             return named("filter", stages.apply_filter, (table, config, ctx))

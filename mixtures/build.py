@@ -33,6 +33,7 @@ from instances.context import StageContext
 from instances.io import atomic_directory, write_parquet_atomic
 from instances.rejected import split_rows
 from mixtures import manifest as lock
+from mixtures.diversity import quality_lock
 from mixtures.eval_splits import drop_eval_rows
 from mixtures.folder import MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec
@@ -241,6 +242,8 @@ def assemble(
         "splits": {name: table.num_rows for name, table in splits.items()},
         **token_lock,
     }
+    if quality := quality_lock(funnel):  # scorer and embedding settings
+        manifest["quality"] = quality
     return BuildResult(splits, rejected, funnel, manifest, licenses, tokens)
 
 

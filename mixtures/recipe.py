@@ -22,6 +22,7 @@ from generators.registry import GeneratorConfig
 from instances import InstructmixError
 from instances.errors import describe_validation_error
 from mixtures.recipe_search import RecipeNotFound, find_recipe
+from mixtures.selection_spec import SelectSpec
 from train.spec import TrainSpec
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -109,6 +110,9 @@ class SourceSpec(BaseModel):
         description="keep rows read from evaluation splits (set for every source by the "
         "recipe's allow_eval_splits)",
     )
+    select: SelectSpec | None = Field(
+        default=None, description="draw this source's best-scored rows, diversity-aware"
+    )
 
     @model_validator(mode="after")
     def _one_amount(self) -> SourceSpec:
@@ -129,6 +133,11 @@ class SourceSpec(BaseModel):
             raise ValueError(
                 f"source {self.name!r}: upsample repeats rows after the draw and would break "
                 "the weights; give the source a larger weight instead"
+            )
+        if self.stratify is not None and self.select is not None:
+            raise ValueError(
+                f"source {self.name!r}: give stratify or select, not both (select's "
+                "diversity.method: clusters draws evenly across clusters)"
             )
         if self.stratify is not None and self.stratify.by == "source":
             raise ValueError(
@@ -195,6 +204,9 @@ class Recipe(BaseModel):
     stratify: StratifySpec | None = Field(
         default=None, description="after the per-source draws, draw the mixture evenly by strata"
     )
+    select: SelectSpec | None = Field(
+        default=None, description="after the per-source draws, keep the best rows, diversity-aware"
+    )
     split: SplitSpec = Field(default_factory=SplitSpec)
     output_format: Literal["messages", "prompt_completion"] = "messages"
     train: TrainSpec | None = None
@@ -237,10 +249,17 @@ class Recipe(BaseModel):
                     f"filters.{number} ({config.kind}): source_priority names {unknown}, which "
                     f"are not sources of this recipe; its sources are {names}"
                 )
-        if self.total is not None and not weighted and self.stratify is None:
+        if weighted and self.select is not None:
             raise ValueError(
-                "total is used with weights or a recipe-level stratify; use count on the "
-                "sources otherwise"
+                "weights already set each source's share: drop the recipe-level select, or "
+                "select inside the sources"
+            )
+        if self.stratify is not None and self.select is not None:
+            raise ValueError("give the recipe stratify or select, not both")
+        if self.total is not None and not weighted and self.stratify is None and not self.select:
+            raise ValueError(
+                "total is used with weights or a recipe-level stratify or select; use count on "
+                "the sources otherwise"
             )
         return self
 

@@ -21,8 +21,10 @@ import numpy as np
 import pyarrow as pa
 
 from instances import Report, meta
+from mixtures.diversity import select_draw
 from mixtures.recipe import Recipe, SourceSpec, StratifySpec
 from mixtures.select import cap_per_task
+from mixtures.selection_spec import SelectSpec
 from mixtures.strata import stratified_draw
 
 NOT_SAMPLED = "not_sampled"
@@ -113,6 +115,7 @@ def sample_sources(
     seed: int,
     total: int | None = None,
     stratify: StratifySpec | None = None,
+    select: SelectSpec | None = None,
     tokens: np.ndarray | None = None,
     total_tokens: int | None = None,
 ) -> tuple[pa.Table, Report]:
@@ -126,6 +129,8 @@ def sample_sources(
     Sources with a token target (`tokens`, or a weight of `total_tokens`) need `tokens`, the
     trainable tokens of every row of `table`; their record adds `requested_tokens`,
     `selected_tokens` and `token_shortfall`.
+    A `select` (on a source, or `select` here for the pooled draws) picks best-scored rows,
+    diversity-aware (`mixtures/diversity.py`); its record goes to extras `selection`.
     """
     started = time.perf_counter()
     labels = np.array(recipe_sources(table), dtype=object)
@@ -137,6 +142,7 @@ def sample_sources(
     chosen: dict[str, np.ndarray] = {}
     per_source: dict[str, dict[str, int]] = {}
     strata: dict[str, Any] = {}
+    selections: dict[str, Any] = {}
     for spec in specs:
         positions = np.flatnonzero(labels == spec.name)
         rng = np.random.default_rng(derived_seed(seed, f"{spec.name}:task-cap"))
@@ -145,10 +151,16 @@ def sample_sources(
             order = np.random.default_rng(derived_seed(seed, spec.name)).permutation(capped)
             picked, record = np.sort(take_tokens(order, tokens, budgets[spec.name])), None
             wanted = len(picked)
+        elif spec.select is not None:
+            wanted = requested_rows(spec, len(capped), weighted)
+            label = derived_seed(seed, f"{spec.name}:select")
+            picked, record, selections[spec.name] = select_draw(
+                table, capped, spec.select, wanted, label
+            )
         else:
             wanted = requested_rows(spec, len(capped), weighted)
             picked, record = draw_source(table, capped, spec, wanted, seed)
-        if record is not None:
+        if record:
             strata[spec.name] = record
         chosen[spec.name] = picked
         requested = len(capped) if wanted is None else wanted
@@ -170,6 +182,14 @@ def sample_sources(
         pooled = np.sort(np.concatenate(list(chosen.values())))
         rng = np.random.default_rng(derived_seed(seed, "mixture-strata"))
         kept, strata["mixture"] = stratified_draw(table, pooled, stratify, total, rng)
+    if select is not None:
+        pooled = np.sort(np.concatenate(list(chosen.values())))
+        kept, record, selections["mixture"] = select_draw(
+            table, pooled, select, total, derived_seed(seed, "mixture-select")
+        )
+        if record:
+            strata["mixture"] = record
+    if stratify is not None or select is not None:
         keep = set(kept.tolist())
         for name, picked in chosen.items():
             chosen[name] = np.array([p for p in picked.tolist() if p in keep], dtype=np.int64)
@@ -179,6 +199,8 @@ def sample_sources(
     extras: dict[str, Any] = {"sources": per_source}
     if strata:
         extras["strata"] = strata
+    if selections:
+        extras["selection"] = selections
     report = Report(
         stage="sample",
         rows_in=table.num_rows,
@@ -221,6 +243,7 @@ def sample_recipe(
         recipe.seed,
         recipe.total,
         recipe.stratify,
+        recipe.select,
         tokens=per_row,
         total_tokens=recipe.total_tokens,
     )
