@@ -373,7 +373,7 @@ class LLMClient:
                     raise EndpointUnavailable(
                         f"LLM endpoint {self.config.base_url} failed {attempt + 1} times; "
                         f"last error: {name}: {redact_url(str(error))}"
-                    ) from None
+                    ) from error  # the cause carries the response (Retry-After) for callers
                 with self._lock:
                     self.usage.retries += 1
                 self._sleep_before_retry(attempt, error)
