@@ -128,22 +128,22 @@ def test_push_names_the_real_repository_in_the_load_snippet(demo, tmp_path):
     assert not stamp_repo_id(copy, "someone/demo-mix")  # already stamped
 
 
-@pytest.fixture(scope="module")
-def lima_mirror(tmp_path_factory, mirror):
-    """The mirror, with LIMA replaced by a hand-written fixture in the Hub format (`source`)."""
-    root = tmp_path_factory.mktemp("mirror")
-    for entry in Path(mirror).iterdir():
-        if entry.name != "lima":
-            (root / entry.name).symlink_to(entry)
-    (root / "lima").mkdir()
-    shutil.copy(FIXTURES / "lima_hub" / "lima.json", root / "lima" / "lima.json")
-    return root
-
-
-def test_lima_1k_shows_the_source_table_in_tokens(lima_mirror, tmp_path):
-    recipe = load_recipe("lima-1k")
+def test_lima_1k_shows_the_source_table_in_tokens(mirror, tmp_path):
+    """lima-1k with LIMA read in its Hub layout (conversations + `source`, a hand-written
+    fixture: the mirror's copy lacks the field) shows LIMA's per-source table in tokens."""
+    data = load_recipe("lima-1k").model_dump(mode="json", exclude_none=True)
+    data["sources"][0]["generator"] = {
+        "kind": "dataset",
+        "path": str(FIXTURES / "lima_hub" / "lima.json"),
+        "format": "sharegpt",
+        "origin": "human",
+        "task": "lima",
+        "category_column": "source",
+        "license": "cc-by-nc-sa-4.0",
+    }
+    recipe = parse_recipe(data)
     assert recipe.card.length_table_by == "category"
-    folder = build(recipe, lima_mirror, tmp_path / "lima-1k", tmp_path / "cache")
+    folder = build(recipe, mirror, tmp_path / "lima-1k", tmp_path / "cache")
     text = (folder / "README.md").read_text(encoding="utf-8")
     table = text.split("## Lengths in tokens")[1].split("\n## ")[0]
     assert "| category | examples | mean input tokens | mean output tokens |" in table
