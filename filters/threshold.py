@@ -1,8 +1,8 @@
 """Drop rows whose score is under a bound: reason `low_<name>` (and `unscored_<name>`).
 
 Reads `meta[score]` as the score stage wrote it. Rows without the score (the scorer could
-not score them, or no score stage ran) are dropped as `unscored_<name>` unless
-`keep_unscored` is set.
+not score them) are dropped as `unscored_<name>` unless `keep_unscored` is set. When no row
+has the score nor a scorer's reason for its absence, no score stage ran: that is an error.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
 from filters.dispatch import Verdicts
+from instances import InstructmixError
 from instances.context import StageContext
-from instances.scores import read_scores
+from instances.scores import read_errors, read_scores
 
 STAGE = "threshold"
 ROW_WISE = True
@@ -49,6 +50,11 @@ class Config(BaseModel):
 def verdicts(table: pa.Table, config: Config, ctx: StageContext | None = None) -> Verdicts:
     """Reject rows under `config.min` as `low_<score>`, unscored rows as `unscored_<score>`."""
     values = read_scores(table, config.score)
+    if table.num_rows and np.isnan(values).all() and not any(read_errors(table, config.score)):
+        raise InstructmixError(
+            f"threshold on {config.score!r}: no row has meta.{config.score}; put a "
+            f"`kind: score` step with name: {config.score} before it in filters"
+        )
     low, missing = low_reason(config.score), unscored_reason(config.score)
     reasons: list[str | None] = []
     for value in values.tolist():

@@ -76,6 +76,13 @@ def test_threshold_drops_low_and_unscored_rows_with_reasons() -> None:
     assert keeping.report.dropped_by_reason == {"low_quality": 1}
 
 
+def test_threshold_without_a_score_stage_says_so() -> None:
+    from instances import InstructmixError
+
+    with pytest.raises(InstructmixError, match="put a `kind: score` step with name: helpful"):
+        run_filter(table(rows()), threshold.Config(score="helpful", min=1), None)
+
+
 def test_write_scores_replaces_a_stale_error_and_keeps_other_meta() -> None:
     base = table([row("q", "a", meta={"license": "cc"})])
     failed = write_scores(base, "quality", [None], ["endpoint_failed"])
