@@ -34,6 +34,7 @@ LOG_FILE = "server.log"
 LOCK_FILE = "server.lock"
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 120.0
+OWNER_VARIABLE = "INSTRUCTMIX_PREFECT_SERVER_OWNER"
 
 
 class ServerError(InstructmixError):
@@ -85,11 +86,17 @@ def _secret(name: str) -> bool:
     return any(part in name.upper() for part in ("TOKEN", "KEY", "SECRET", "PASSWORD"))
 
 
-def start_server(home: Path) -> str:
-    """Start `prefect server start` detached on a free loopback port; return its API URL."""
+def start_server(home: Path, owner: int | None = None) -> str:
+    """Start `prefect server start` detached on a free loopback port; return its API URL.
+
+    With `owner` (a process id), the server is watched and stopped once that process ends
+    (the test suite sets one, so that a killed session leaves no server behind).
+    """
     port = _free_port()
     url = f"http://{HOST}:{port}/api"
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST]
+    if owner is not None:
+        command = [sys.executable, "-m", "flows.server", str(owner), *command]
     env = {key: value for key, value in os.environ.items() if not _secret(key)}
     env["PREFECT_HOME"] = str(home)
     env.pop("PREFECT_API_URL", None)
@@ -120,15 +127,18 @@ def wait_healthy(home: Path, url: str, timeout: float = START_TIMEOUT_SECONDS) -
         time.sleep(0.1)
 
 
-def ensure_server(home: Path, timeout: float = START_TIMEOUT_SECONDS) -> str:
-    """The API URL of the server under `home`, started first when none runs there."""
+def ensure_server(
+    home: Path, timeout: float = START_TIMEOUT_SECONDS, owner: int | None = None
+) -> str:
+    """The API URL of the server under `home`, started first when none runs there (see
+    `start_server` for `owner`)."""
     home = Path(home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     with open(home / LOCK_FILE, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent commands start one server, not two
         url = recorded_url(home)
         if url is None:
-            url = start_server(home)
+            url = start_server(home, owner)
         wait_healthy(home, url, timeout)
     return url
 
@@ -154,15 +164,36 @@ def stop_server(home: Path, timeout: float = 30.0) -> bool:
 
 
 @contextlib.contextmanager
-def prefect_api(home: Path | None = None) -> Iterator[str]:
+def prefect_api(home: Path | None = None, owner: int | None = None) -> Iterator[str]:
     """Run the block against PREFECT_API_URL when one is configured, else the local server
-    under `home` (default: PREFECT_HOME), started when needed; yields the API URL."""
+    under `home` (default: PREFECT_HOME), started when needed; yields the API URL.
+
+    `owner` (default: $INSTRUCTMIX_PREFECT_SERVER_OWNER, set by the tests): a process id the
+    server lives no longer than."""
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
     configured = PREFECT_API_URL.value()
     if configured:
         yield configured
         return
-    url = ensure_server(Path(home or PREFECT_HOME.value()))
+    if owner is None and os.environ.get(OWNER_VARIABLE):
+        owner = int(os.environ[OWNER_VARIABLE])
+    url = ensure_server(Path(home or PREFECT_HOME.value()), owner=owner)
     with temporary_settings(updates={PREFECT_API_URL: url}):
         yield url
+
+
+def watch(owner: int, command: list[str]) -> int:
+    """Run the server `command` until it ends, SIGTERM arrives, or process `owner` is gone."""
+    process = subprocess.Popen(command)
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    while process.poll() is None:
+        if not _alive(owner):
+            process.terminate()
+            break
+        time.sleep(0.5)
+    return process.wait()
+
+
+if __name__ == "__main__":  # python -m flows.server OWNER_PID COMMAND...
+    raise SystemExit(watch(int(sys.argv[1]), sys.argv[2:]))

@@ -19,6 +19,8 @@ loopback_only.install()
 # Prefect reads its settings at import: isolate it before anything imports prefect (never the
 # project's .prefect/, whose server the session's end would otherwise stop).
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="instructmix-prefect-")
+# A local Prefect server a test starts (flows/server.py) ends with this process, even a killed one.
+os.environ["INSTRUCTMIX_PREFECT_SERVER_OWNER"] = str(os.getpid())
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +51,18 @@ def test_a_dead_server_is_reported_with_its_log(tmp_path, monkeypatch):
     assert server.recorded_url(home) is None
     with pytest.raises(server.ServerError, match="server.log"):
         server.wait_healthy(home, "http://127.0.0.1:9/api", timeout=5)
+
+
+@pytest.mark.slow
+def test_a_watched_server_ends_with_its_owner(tmp_path):
+    home = tmp_path / "prefect-home"
+    owner = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=-1)
+    try:
+        url = server.ensure_server(home, owner=owner.pid)
+        assert server.healthy(url)
+        watcher = int((home / server.PID_FILE).read_text())
+    finally:
+        owner.communicate(b"")  # the owner ends: its server follows
+    os.waitpid(watcher, 0)  # the watcher (a child of this process) exits
+    assert not server._alive(watcher) and not server.healthy(url)
+    assert server.recorded_url(home) is None
