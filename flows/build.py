@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -83,11 +84,44 @@ def write_mixture_task(
     return final_dir
 
 
+@task(name="sharded-stages", cache_policy=NO_CACHE)
+def sharded_stages_task(
+    recipe: Recipe, ctx: StageContext, work_dir: Path, executor: str, ray_address: str | None
+) -> stages.BuildResult:
+    """Generate and filter `recipe` shard by shard in `work_dir` (see `mixtures.sharded`)."""
+    from mixtures.executors import make_executor
+    from mixtures.sharded import build_result, run_recipe
+
+    with make_executor(executor, ray_address=ray_address) as runner:
+        get_run_logger().info("sharded stages on %s in %s", runner.name, work_dir)
+        result = build_result(recipe, ctx, run_recipe(recipe, ctx, work_dir, runner))
+    for report in result.funnel:
+        log_report(report)
+    return result
+
+
 @flow(name="build-mixture", log_prints=True)
 def build_mixture(
-    recipe: Recipe, recipe_yaml: str, ctx: StageContext, out_root: Path
+    recipe: Recipe,
+    recipe_yaml: str,
+    ctx: StageContext,
+    out_root: Path,
+    executor: str | None = None,
+    ray_address: str | None = None,
 ) -> stages.BuildResult:
-    """Build `recipe` into `out_root/<name>/`: Parquet splits, card, funnel, rejected rows, lock."""
+    """Build `recipe` into `out_root/<name>/`: Parquet splits, card, funnel, rejected rows, lock.
+
+    `executor` ("local" or "ray"): run the stages sharded, in bounded memory, with that
+    executor (Ray at `ray_address`, else a local cluster); the output is byte-identical.
+    """
+    if executor is not None:
+        from mixtures.sharded import work_dir_for
+
+        work_dir = work_dir_for(recipe, ctx, Path(out_root))
+        result = sharded_stages_task(recipe, ctx, work_dir, executor, ray_address)
+        write_mixture_task(result, recipe, Path(out_root) / recipe.name, recipe_yaml)
+        shutil.rmtree(work_dir, ignore_errors=True)
+        return result
     generated = [generate_source_task(spec, ctx) for spec in recipe.sources]
     identical = drop_identical_task([g.kept for g in generated])
     table, filtered = identical.kept, []

@@ -69,14 +69,14 @@ class StageOutput:
 class ShardedRun:
     """Runs stages of shard tasks in `work_dir` with `executor`, reusing finished shards.
 
-    `on_shard_done(folder, index)` is called after each shard a task finished (not reused).
+    `on_shard_done(folder, label, index)` is called after each shard task that ran (not reused).
     """
 
     work_dir: Path
     executor: Executor
     ctx: StageContext = field(default_factory=StageContext)
     shard_rows: int = DEFAULT_SHARD_ROWS
-    on_shard_done: Callable[[Path, int], None] | None = None
+    on_shard_done: Callable[[Path, str, int], None] | None = None
 
     def folder(self, number: int, name: str) -> Path:
         """The folder of stage `number` called `name`."""
@@ -115,7 +115,7 @@ class ShardedRun:
             outcomes[index] = outcome
             progress.update(rows[index])
             if self.on_shard_done is not None:
-                self.on_shard_done(folder, index)
+                self.on_shard_done(folder, label, index)
         progress.close()
         return outcomes
 
@@ -199,7 +199,7 @@ def run_recipe(
     executor: Executor | None = None,
     *,
     shard_rows: int = DEFAULT_SHARD_ROWS,
-    on_shard_done: Callable[[Path, int], None] | None = None,
+    on_shard_done: Callable[[Path, str, int], None] | None = None,
 ) -> tuple[list[StageResult], list[StageOutput]]:
     """Generate `recipe`'s sources (one at a time, into shards) and run its filters sharded.
 
@@ -241,3 +241,19 @@ def build_result(
     sampled, reports = sample_recipe(kept, recipe)
     stages = [StageResult(empty_table(), o.rejected_table(), o.record.report) for o in outputs]
     return assemble(recipe, ctx, [*generated, *stages], sampled, reports)
+
+
+def work_dir_for(recipe: Any, ctx: StageContext, root: Path) -> Path:
+    """The work folder of `recipe`'s sharded build under `root`: named by the recipe, the code
+    and the input files' sha256, so a rerun of the same build (after a crash) reuses its
+    finished shards and any change starts afresh."""
+    import hashlib
+    import json
+
+    from mixtures import manifest as lock
+    from mixtures.build import recipe_inputs
+
+    inputs = lock.input_hashes(recipe_inputs(recipe, ctx), ctx.mirror)
+    key = json.dumps([lock.recipe_hash(recipe), lock.code_hash(), inputs], sort_keys=True)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(root) / f".{recipe.name}.work-{digest}"

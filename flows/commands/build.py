@@ -44,6 +44,17 @@ def register(app: typer.Typer) -> None:
             min=1,
             help="cap every source at LIMIT rows (a quick small build, named NAME-limitLIMIT)",
         ),
+        executor: str = typer.Option(
+            "local",
+            help="run the stages over shards with a local process pool ('local'), a Ray "
+            "cluster ('ray'), or all rows in memory at once ('memory')",
+        ),
+        ray_address: str | None = typer.Option(
+            None,
+            envvar="RAY_ADDRESS",
+            help="Ray cluster to run on (--executor ray; "
+            "default $RAY_ADDRESS, else a local cluster)",
+        ),
     ) -> None:
         """Build recipe NAME into OUT/NAME: Parquet splits, card, funnel, rejected rows, lock."""
         started = time.perf_counter()
@@ -68,11 +79,19 @@ def register(app: typer.Typer) -> None:
         from flows.build import build_mixture
 
         quiet_user_errors(ctx)
+        if executor not in ("local", "ray", "memory"):
+            raise typer.BadParameter(f"--executor must be local, ray or memory, not {executor!r}")
+        if ray_address and executor == "local":
+            executor = "ray"  # a Ray address (flag or $RAY_ADDRESS) means: run there
+        sharded = {
+            "executor": None if executor == "memory" else executor,
+            "ray_address": ray_address,
+        }
 
         if check:
             out.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix=".check-", dir=out) as scratch:
-                result = build_mixture(recipe, recipe_yaml, run_ctx, Path(scratch))
+                result = build_mixture(recipe, recipe_yaml, run_ctx, Path(scratch), **sharded)
                 rebuilt = json.loads((Path(scratch) / recipe.name / "manifest.json").read_text())
             message = check_message(recipe.name, json.loads(locked_path.read_text()), rebuilt)
             if message:
@@ -80,7 +99,7 @@ def register(app: typer.Typer) -> None:
             print_summary(result.funnel, f"{recipe.name}: check", time.perf_counter() - started)
             typer.echo(f"check passed: rebuild of {recipe.name!r} matches {locked_path}")
             return
-        result = build_mixture(recipe, recipe_yaml, run_ctx, out)
+        result = build_mixture(recipe, recipe_yaml, run_ctx, out, **sharded)
         splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.splits.items())
         print_summary(result.funnel, f"{recipe.name}: {splits}", time.perf_counter() - started)
         typer.echo(f"built {out / recipe.name}")
