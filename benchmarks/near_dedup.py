@@ -1,6 +1,7 @@
 """Near dedup: ours (sharded MinHash, polars LSH buckets, union-find, verified) against
 datasketch's in-process MinHash.bulk + MinHashLSH used query-then-insert (as distilabel's
-MinHash dedup step does), on all Stanford Alpaca rows plus planted near duplicates.
+MinHash dedup step does) and rensa's Rust RMinHash + RMinHashLSH used the same way,
+on all Stanford Alpaca rows plus planted near duplicates.
 
 Planted: a seeded 5% of rows copied with word-level edits (insert, delete or substitute about
 10% of the words) and a few exact copies. Ground truth: every pair with Jaccard >= threshold on
@@ -250,8 +251,42 @@ def run_baseline(path: str, args: dict) -> dict:
     }
 
 
+def run_rensa(path: str, args: dict) -> dict:
+    """rensa (a Rust MinHash): RMinHash + RMinHashLSH, query then insert, same shingles."""
+    from rensa import RMinHash, RMinHashLSH
+
+    table = pq.read_table(path)
+    rss_before = _start_measuring()
+    started = time.perf_counter()
+    texts = match_texts(table, "prompt_response")
+    tokenised = [shingles(t, args["ngram"]) for t in texts]
+    bands = 16  # rensa needs bands dividing num_perm; 16 x 8 is closest to our 13 x 8
+    lsh = RMinHashLSH(threshold=args["threshold"], num_perm=args["num_perm"], num_bands=bands)
+    removed = []
+    for row, tokens in enumerate(tokenised):
+        if not tokens:
+            continue
+        minhash = RMinHash(num_perm=args["num_perm"], seed=args.get("seed", 0))
+        minhash.update(tokens)
+        if lsh.query(minhash):
+            removed.append(row)
+        else:
+            lsh.insert(row, minhash)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "removed": removed,
+        "peak_mb": _peak_mb(),
+        "loaded_mb": rss_before,
+        "extras": {"bands": bands, "rows_per_band": args["num_perm"] // bands},
+    }
+
+
+RUNS = {"ours": run_ours, "baseline": run_baseline, "rensa": run_rensa}
+
+
 def _child(role: str, path: str, args: dict, queue: multiprocessing.Queue) -> None:
-    queue.put((run_ours if role == "ours" else run_baseline)(path, args))
+    queue.put(RUNS[role](path, args))
 
 
 def in_fresh_process(role: str, path: str, args: dict) -> dict:
@@ -307,10 +342,16 @@ def main() -> None:
         path = str(Path(folder) / "planted.parquet")
         pq.write_table(table, path)
         baseline = in_fresh_process("baseline", path, args)
+        rensa = in_fresh_process("rensa", path, args)
         ours = in_fresh_process("ours", path, {**args, "executor": "thread"})
         ours_process = in_fresh_process("ours", path, {**args, "executor": "process"})
     figures: dict = {"bench": "near_dedup", "rows": table.num_rows, "truth_rows": len(truth)}
-    runs = (("ours", ours), ("ours_process", ours_process), ("baseline", baseline))
+    runs = (
+        ("ours", ours),
+        ("ours_process", ours_process),
+        ("baseline", baseline),
+        ("rensa", rensa),
+    )
     for name, result in runs:
         precision, recall = score(set(result["removed"]), truth)
         figures.update(
@@ -332,6 +373,7 @@ def main() -> None:
         )
     figures["speedup"] = round(baseline["seconds"] / ours["seconds"], 2)
     figures["speedup_process"] = round(baseline["seconds"] / ours_process["seconds"], 2)
+    figures["speedup_over_rensa"] = round(rensa["seconds"] / ours["seconds"], 2)
     print(
         f"speedup {figures['speedup']}x (threads), {figures['speedup_process']}x (processes) "
         "over datasketch MinHash.bulk + MinHashLSH (query, then insert)",

@@ -4,7 +4,8 @@ Map (per shard, in a worker): the LSH band keys of every row that has a shingle,
 column per band, with the row's global position, id, source priority and quality. Reduce:
 band by band (keys of different bands never meet), the rows sharing a key are grouped by
 polars and turned into candidate pairs (`max_bucket_pairs` as in the in-memory filter); the
-pairs are verified on exact Jaccard of the rows' shingle sets, vectorised (`jaccard_many`),
+pairs are verified on exact Jaccard of the rows' shingle sets, vectorised
+(`minhash.jaccard_many`),
 and clustered with scipy's connected components. Memory: one band's keys at a time, the
 candidate pairs, and the shingles of rows that are in some pair.
 """
@@ -23,9 +24,6 @@ from filters import minhash
 from filters.dedup_shards import ranking_columns
 from filters.near_dedup import Config
 from filters.text import match_texts, normalise_for_match
-
-# Pairs verified at once: bounds the (pairs x shingles) arrays of one step.
-PAIR_BLOCK = 200_000
 
 
 def band_column(band: int) -> str:
@@ -83,52 +81,6 @@ def candidate_pairs(read_band: Callable[[str], pl.DataFrame], bands: int, limit:
     return np.unique(pairs, axis=0) if pairs.size else pairs
 
 
-def unique_shingles(texts: list[str], ngram: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each text's distinct shingle hashes, sorted (CSR: hashes, offsets of len(texts) + 1)."""
-    hashes, offsets = minhash.shingle_hashes(texts, ngram, seed)
-    owner = np.repeat(np.arange(len(texts)), np.diff(offsets))
-    order = np.lexsort((hashes, owner))
-    hashes, owner = hashes[order], owner[order]
-    keep = np.ones(hashes.size, bool)
-    keep[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
-    hashes, owner = hashes[keep], owner[keep]
-    counts = np.bincount(owner, minlength=len(texts))
-    return hashes, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-
-
-def _gather(hashes: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The shingles of `rows` laid end to end, and the number of each row's shingles."""
-    starts, sizes = offsets[rows], offsets[rows + 1] - offsets[rows]
-    base = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
-    return hashes[base + np.arange(int(sizes.sum()))], sizes
-
-
-def jaccard_many(
-    hashes: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray
-) -> np.ndarray:
-    """Exact Jaccard similarity of the shingle sets of rows left[k] and right[k] (CSR input).
-
-    Equal to `filters.minhash.jaccard` on the same sets: shared / (|A| + |B| - shared).
-    """
-    out = np.zeros(left.size, np.float64)
-    for first in range(0, left.size, PAIR_BLOCK):
-        a, b = left[first : first + PAIR_BLOCK], right[first : first + PAIR_BLOCK]
-        values_a, sizes_a = _gather(hashes, offsets, a)
-        values_b, sizes_b = _gather(hashes, offsets, b)
-        pair = np.concatenate(
-            [np.repeat(np.arange(a.size), sizes_a), np.repeat(np.arange(b.size), sizes_b)]
-        )
-        values = np.concatenate([values_a, values_b])
-        order = np.lexsort((values, pair))
-        pair, values = pair[order], values[order]
-        same = (pair[1:] == pair[:-1]) & (values[1:] == values[:-1])
-        shared = np.bincount(pair[1:][same], minlength=a.size)
-        union = sizes_a + sizes_b - shared
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[first : first + a.size] = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
-    return out
-
-
 def verify(
     pairs: np.ndarray,
     texts_of: Callable[[np.ndarray], Iterable[tuple[np.ndarray, list[str]]]],
@@ -155,12 +107,12 @@ def verify(
         return pairs[np.array(keep, bool)]
     parts, sizes = [], []
     for _, texts in texts_of(involved):
-        hashes, offsets = unique_shingles(texts, config.ngram, config.seed)
+        hashes, offsets = minhash.unique_shingles(texts, config.ngram, config.seed)
         parts.append(hashes)
         sizes.append(np.diff(offsets))
     hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
     offsets = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)
-    keep = jaccard_many(hashes, offsets, left, right) >= config.threshold
+    keep = minhash.jaccard_many(hashes, offsets, left, right) >= config.threshold
     return pairs[keep]
 
 
