@@ -87,9 +87,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Shards are working files, read back once or twice: fast compression beats small files.
+SHARD_COMPRESSION = "lz4"
+
+
 def write_shard(table: pa.Table, folder: Path, name: str) -> ShardFile:
-    """Write one shard `folder/name` atomically and return its record."""
-    path = write_parquet_atomic(table, Path(folder) / name)
+    """Write one shard `folder/name` atomically (lz4) and return its record."""
+    path = write_parquet_atomic(table, Path(folder) / name, compression=SHARD_COMPRESSION)
     return ShardFile(path=name, sha256=file_sha256(path), rows=table.num_rows)
 
 
