@@ -96,6 +96,8 @@ def apply_verdicts(
         low = np.searchsorted(positions, task.offset)
         high = np.searchsorted(positions, task.offset + shards[number][1])
         part = dropped.slice(int(low), int(high - low))
+        if part.is_empty():
+            continue  # nothing dropped here: the shard passes through unchanged
         table = verdict_table(
             (part.get_column("position").to_numpy() - task.offset).tolist(),
             [reason] * part.height,

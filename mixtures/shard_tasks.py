@@ -7,6 +7,7 @@ in files (`instances.shards`), never in task results.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from filters.registry import run_filter
 from instances import REJECTED_SCHEMA, Report, StageResult
 from instances.context import StageContext
 from instances.rejected import split_rows
-from instances.shards import ShardFile, write_shard
+from instances.shards import ShardFile, file_sha256, write_shard
 
 
 @dataclass(frozen=True)
@@ -82,30 +83,49 @@ def write_result(task: ShardTask, result: StageResult) -> ShardOutcome:
     )
 
 
+def unchanged(task: ShardTask, report: Report) -> ShardOutcome:
+    """A shard that kept every row: its kept shard is the input file itself (not rewritten)."""
+    out = Path(task.out_dir)
+    source = Path(task.source)
+    kept = ShardFile(
+        path=os.path.relpath(source, out),
+        sha256=file_sha256(source),
+        rows=pq.ParquetFile(source).metadata.num_rows,
+    )
+    empty = REJECTED_SCHEMA.empty_table()
+    return ShardOutcome(
+        kept=kept, rejected=write_shard(empty, out, task.name("rejected")), report=report
+    )
+
+
 def filter_shard(task: ShardTask) -> ShardOutcome:
     """Run a row-wise filter on one shard (the filter's own `run`, unchanged)."""
     table = pq.read_table(task.source)
     result = run_filter(table, task.config, task.ctx or StageContext())
     if result.kept.num_rows + result.rejected.num_rows != table.num_rows:
         raise RuntimeError(f"filter {task.stage} lost rows on shard {task.source}")
+    if result.kept.num_rows == table.num_rows:
+        return unchanged(task, result.report)
     return write_result(task, result)
 
 
 def verdict_shard(task: ShardTask) -> ShardOutcome:
     """Split one shard by the verdicts a global stage decided for it."""
+    if task.verdicts is None:
+        rows = pq.ParquetFile(task.source).metadata.num_rows
+        return unchanged(task, Report(stage=task.stage, rows_in=rows, rows_out=rows))
     table = pq.read_table(task.source)
     reasons: list[str | None] = [None] * table.num_rows
     duplicate_of: list[str | None] = [None] * table.num_rows
-    if task.verdicts is not None:
-        verdicts = pq.read_table(task.verdicts)
-        for position, reason, dup in zip(
-            verdicts.column("position").to_pylist(),
-            verdicts.column("reason").to_pylist(),
-            verdicts.column("duplicate_of").to_pylist(),
-            strict=True,
-        ):
-            reasons[position] = reason
-            duplicate_of[position] = dup
+    verdicts = pq.read_table(task.verdicts)
+    for position, reason, dup in zip(
+        verdicts.column("position").to_pylist(),
+        verdicts.column("reason").to_pylist(),
+        verdicts.column("duplicate_of").to_pylist(),
+        strict=True,
+    ):
+        reasons[position] = reason
+        duplicate_of[position] = dup
     return write_result(task, split_rows(table, task.stage, reasons, duplicate_of))
 
 

@@ -171,8 +171,7 @@ def test_deployments_carry_schedule_and_absent_flows_are_skipped(tmp_path, monke
     assert deployments[0].parameters == {"recipe": "demo"}
     assert skipped == [
         "grow: flow flows.no_such:flow is not installed",
-        "batch: flow flows.grow:grow_self_instruct needs flows.no_such,"
-        " which is not installed",
+        "batch: flow flows.grow:grow_self_instruct needs flows.no_such, which is not installed",
         "off: disabled",
     ]
 

@@ -147,7 +147,7 @@ def test_one_and_four_shards_give_the_in_memory_bytes(reference, tmp_path):
     one = built_files(recipe, ctx, tmp_path / "one", LocalExecutor(1), shard_rows=10_000)
     with LocalExecutor(2) as pool:
         four = built_files(recipe, ctx, tmp_path / "four", pool, shard_rows=60)
-    assert len(list((tmp_path / "four" / "work" / "02-exact_dedup").glob("kept-*"))) >= 4
+    assert len(list((tmp_path / "four" / "work" / "02-exact_dedup").glob("rejected-*"))) >= 4
     assert one == expected
     assert four == expected
 
