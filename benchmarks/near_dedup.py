@@ -9,7 +9,9 @@ the same word n-gram shingles, found exactly by an all-pairs set-similarity join
 filtering; rows to remove = each truth cluster (union-find) minus its first row. Each method
 runs in its own fresh process: wall time from the loaded table to the rows to remove, and peak
 RSS during that run (the high-water mark is reset first; with the process executor only the
-main process counts - each worker holds one shard's texts and band keys).
+main process counts - each worker holds one shard's texts and band keys). `ours_sharded` runs
+the sharded stage (`mixtures.sharded`, one process) on Parquet shards of `--shard-size` rows:
+the table is never loaded whole, so its peak is the whole cost.
 
     python -m benchmarks.near_dedup [--ngram 1] [--threshold 0.8] [--workers 2]
 
@@ -222,6 +224,38 @@ def run_ours(path: str, args: dict) -> dict:
     }
 
 
+def run_sharded(path: str, args: dict) -> dict:
+    """Ours over Parquet shards (`mixtures.sharded`, inline): the table is never loaded whole."""
+    from mixtures.executors import LocalExecutor
+    from mixtures.sharded import ShardedRun
+
+    config = near_dedup.Config(
+        fields="prompt_response",
+        ngram=args["ngram"],
+        threshold=args["threshold"],
+        num_perm=args["num_perm"],
+    )
+    with tempfile.TemporaryDirectory() as work, LocalExecutor(1) as executor:
+        runner = ShardedRun(Path(work), executor, StageContext(), args["shard_size"])
+        batches = pq.ParquetFile(path).iter_batches(batch_size=args["shard_size"])
+        shards = runner.write_input(0, "input", (pa.Table.from_batches([b]) for b in batches))
+        rss_before = _start_measuring()
+        started = time.perf_counter()
+        output = runner.filter_stage(1, shards.kept, config)
+        seconds = time.perf_counter() - started
+        peak = _peak_mb()
+        removed_ids = output.rejected_table().column("id").to_pylist()
+    ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+    position = {row_id: n for n, row_id in enumerate(ids)}
+    return {
+        "seconds": seconds,
+        "removed": [position[i] for i in removed_ids],
+        "peak_mb": peak,
+        "loaded_mb": rss_before,
+        "extras": output.record.report.extras,
+    }
+
+
 def run_baseline(path: str, args: dict) -> dict:
     """datasketch MinHash.bulk + MinHashLSH, query then insert, on the same shingles."""
     from datasketch import MinHash, MinHashLSH
@@ -282,7 +316,12 @@ def run_rensa(path: str, args: dict) -> dict:
     }
 
 
-RUNS = {"ours": run_ours, "baseline": run_baseline, "rensa": run_rensa}
+RUNS = {
+    "ours": run_ours,
+    "ours_sharded": run_sharded,
+    "baseline": run_baseline,
+    "rensa": run_rensa,
+}
 
 
 def _child(role: str, path: str, args: dict, queue: multiprocessing.Queue) -> None:
@@ -345,10 +384,12 @@ def main() -> None:
         rensa = in_fresh_process("rensa", path, args)
         ours = in_fresh_process("ours", path, {**args, "executor": "thread"})
         ours_process = in_fresh_process("ours", path, {**args, "executor": "process"})
+        ours_sharded = in_fresh_process("ours_sharded", path, args)
     figures: dict = {"bench": "near_dedup", "rows": table.num_rows, "truth_rows": len(truth)}
     runs = (
         ("ours", ours),
         ("ours_process", ours_process),
+        ("ours_sharded", ours_sharded),
         ("baseline", baseline),
         ("rensa", rensa),
     )

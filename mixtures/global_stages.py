@@ -210,6 +210,17 @@ def whole_table(
     return [outcome], result.report
 
 
+def repeats_across_shards(folder: Path, outcomes: list[ShardOutcome]) -> bool:
+    """Whether an id occurs in the kept rows of two shards (a filter that rewrites rows, such
+    as quality's PII masking, can make two rows equal; within a shard it handles that)."""
+    if len(outcomes) < 2:
+        return False
+    ids = pl.concat(
+        [pl.from_arrow(pq.read_table(folder / o.kept.path, columns=["id"])) for o in outcomes]
+    ).get_column("id")
+    return ids.n_unique() != ids.len()
+
+
 def _since(started: float) -> float:
     return time.perf_counter() - started
 

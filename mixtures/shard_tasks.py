@@ -104,8 +104,8 @@ def filter_shard(task: ShardTask) -> ShardOutcome:
     result = run_filter(table, task.config, task.ctx or StageContext())
     if result.kept.num_rows + result.rejected.num_rows != table.num_rows:
         raise RuntimeError(f"filter {task.stage} lost rows on shard {task.source}")
-    if result.kept.num_rows == table.num_rows:
-        return unchanged(task, result.report)
+    if result.kept.num_rows == table.num_rows and result.kept.equals(table):
+        return unchanged(task, result.report)  # (a filter may rewrite rows, e.g. mask PII)
     return write_result(task, result)
 
 

@@ -34,6 +34,8 @@ from mixtures.shard_tasks import ShardOutcome, ShardTask, filter_shard
 
 DEFAULT_SHARD_ROWS = 50_000
 ROW_WISE_KINDS = frozenset({"length", "quality", "language", "decontaminate"})
+# Row-wise filters that may rewrite a row (quality masks personal data, giving a new id).
+REWRITING_KINDS = frozenset({"quality"})
 Shards = list[tuple[Path, int]]
 
 
@@ -158,6 +160,11 @@ class ShardedRun:
             tasks = self.tasks(shards, folder, config.kind, config=config, ctx=self.quiet_ctx())
             outcomes = self.map(folder, config.kind, filter_shard, tasks, rows)
             report = global_stages.merge_reports([o.report for o in outcomes], config.kind)
+            if config.kind in REWRITING_KINDS and global_stages.repeats_across_shards(
+                folder, outcomes
+            ):
+                # Masking made a row equal to a row of another shard: the filter must see both.
+                outcomes, report = global_stages.whole_table(self, folder, shards, config)
         else:
             outcomes, report = global_stages.whole_table(self, folder, shards, config)
         return self.finish(folder, outcomes, report)

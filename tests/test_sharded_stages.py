@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from curation_rows import row, table
 
-from filters import decontaminate, exact_dedup, near_dedup
+from filters import decontaminate, exact_dedup, near_dedup, quality
 from filters.benchmark_sets import CATALOG, benchmark_texts
 from instances.context import StageContext
 from instances.shards import ShardManifest, finished, iter_tables, write_shards
@@ -221,3 +221,16 @@ def test_a_build_killed_mid_stage_reruns_to_the_same_bytes(reference, tmp_path, 
     assert (stage.name, "bands", 0) not in rerun and (stage.name, "bands", 1) not in rerun
     assert (stage.name, "bands", 2) in rerun
     assert {p: p.stat().st_mtime_ns for p in reused} == reused
+
+
+def test_rows_masked_into_copies_across_shards_are_found(tmp_path):
+    rows = table(
+        [
+            row("write to ann@example.com please"),
+            row("a question"),
+            row("write to bo@example.org please"),
+        ]
+    )
+    outputs = assert_same_verdicts(rows, [quality.Config()], StageContext(), tmp_path, 1)
+    rejected = outputs[-1].rejected_table().to_pylist()
+    assert [r["reject_reason"] for r in rejected] == ["duplicate_after_masking"]
