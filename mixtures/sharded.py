@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
@@ -37,6 +38,7 @@ ROW_WISE_KINDS = frozenset({"length", "quality", "language", "decontaminate"})
 # Row-wise filters that may rewrite a row (quality masks personal data, giving a new id).
 REWRITING_KINDS = frozenset({"quality"})
 Shards = list[tuple[Path, int]]
+ROW = "__row"  # a narrow table's column of global row positions
 
 
 class StageRecord(BaseModel):
@@ -233,19 +235,48 @@ def run_recipe(
     return generated, runner.filters(pooled, list(recipe.filters))
 
 
+def gather(shards: Shards, column: str, rows: np.ndarray) -> pa.ChunkedArray:
+    """`column` of the global `rows` (any order, repeats allowed), read shard by shard."""
+    order = np.argsort(rows, kind="stable")
+    wanted = rows[order]
+    parts, offset = [], 0
+    for path, count in shards:
+        low, high = np.searchsorted(wanted, [offset, offset + count])
+        if high > low:
+            values = pq.read_table(path, columns=[column]).column(column)
+            parts.append(values.take(pa.array(wanted[low:high] - offset)))
+        offset += count
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    if not parts:
+        return pq.read_table(shards[0][0], columns=[column]).column(column).slice(0, 0)
+    return pa.chunked_array(
+        [chunk for part in parts for chunk in part.chunks], type=parts[0].type
+    ).take(pa.array(inverse))
+
+
 def build_result(
     recipe: Any, ctx: StageContext, run: tuple[list[StageResult], list[StageOutput]]
 ) -> Any:
-    """The `BuildResult` of a sharded run: the kept rows are read back, sampled and split as
-    `mixtures.build.run_stages` does (the sampled mixture itself is held in memory)."""
+    """The `BuildResult` of a sharded run, as `mixtures.build.run_stages` gives it.
+
+    Sampling and splitting run on a narrow table (every column but `messages`, which sampling
+    never reads, and each row's position); only the sampled rows' messages are read back.
+    """
     from mixtures.build import assemble
     from mixtures.sampling import sample_recipe
 
     generated, outputs = run
-    kept = pa.concat_tables(
-        [empty_table(), *(pq.read_table(path) for path, _ in outputs[-1].kept)]
+    kept = outputs[-1].kept
+    narrow_columns = [name for name in INSTANCE_SCHEMA.names if name != "messages"]
+    narrow = pa.concat_tables(
+        [pq.read_table(path, columns=narrow_columns) for path, _ in kept]
     ).combine_chunks()
-    sampled, reports = sample_recipe(kept, recipe)
+    narrow = narrow.append_column(ROW, pa.array(np.arange(narrow.num_rows, dtype=np.int64)))
+    sampled, reports = sample_recipe(narrow, recipe)
+    rows = sampled.column(ROW).to_numpy()
+    sampled = sampled.drop_columns([ROW]).add_column(1, "messages", gather(kept, "messages", rows))
+    sampled = sampled.select(INSTANCE_SCHEMA.names).cast(INSTANCE_SCHEMA).combine_chunks()
     stages = [StageResult(empty_table(), o.rejected_table(), o.record.report) for o in outputs]
     return assemble(recipe, ctx, [*generated, *stages], sampled, reports)
 

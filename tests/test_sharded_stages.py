@@ -34,7 +34,12 @@ RECIPE = {
     "seed": 3,
     "sources": [
         {"name": "code", "generator": {"kind": "existing", "dataset": "code_alpaca"}, "count": 160},
-        {"name": "lima", "generator": {"kind": "existing", "dataset": "lima"}, "fraction": 0.03},
+        {
+            "name": "lima",
+            "generator": {"kind": "existing", "dataset": "lima"},
+            "fraction": 0.03,
+            "upsample": 1.5,
+        },
     ],
     "filters": [
         {"kind": "exact_dedup", "source_priority": ["lima"]},
