@@ -24,6 +24,7 @@ import json
 import multiprocessing
 import random
 import shutil
+import sys
 import tempfile
 import time
 from functools import lru_cache
@@ -161,6 +162,7 @@ def measure(args: dict) -> dict:
     child.start()
     peak_rss = peak_pss = 0
     process = psutil.Process(child.pid)
+    shown = started
     while child.is_alive():
         rss = pss = 0
         with contextlib.suppress(psutil.Error):
@@ -169,6 +171,14 @@ def measure(args: dict) -> dict:
                     memory = proc.memory_full_info()
                     rss, pss = rss + memory.rss, pss + memory.pss
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        if time.perf_counter() - shown >= 60:  # so that a run cut short still says something
+            shown = time.perf_counter()
+            print(
+                f"[{args['rows']:,} rows, {args['mode']}] {shown - started:.0f} s: peak RSS so "
+                f"far {peak_rss / 1e9:.2f} GB, PSS {peak_pss / 1e9:.2f} GB",
+                file=sys.stderr,
+                flush=True,
+            )
         child.join(0.2)
     wall = time.perf_counter() - started
     if child.exitcode != 0:
