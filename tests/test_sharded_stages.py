@@ -3,6 +3,7 @@ any shard size and executor, and a build killed with SIGKILL that reruns reusing
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from instances.context import StageContext
 from instances.shards import ShardManifest, finished, iter_tables, write_shards
 from mixtures import build
 from mixtures.executors import LocalExecutor, RayExecutor
+from mixtures.progress import StageProgress
 from mixtures.recipe import parse_recipe
 from mixtures.sharded import ShardedRun, build_result, run_recipe
 
@@ -239,3 +241,15 @@ def test_rows_masked_into_copies_across_shards_are_found(tmp_path):
     outputs = assert_same_verdicts(rows, [quality.Config()], StageContext(), tmp_path, 1)
     rejected = outputs[-1].rejected_table().to_pylist()
     assert [r["reject_reason"] for r in rejected] == ["duplicate_after_masking"]
+
+
+def test_progress_in_a_log_is_plain_lines_with_rows_per_second():
+    stream = io.StringIO()
+    progress = StageProgress("near_dedup", 3, stream=stream, every=0.0)
+    for rows in (10, 20, 30):
+        progress.update(rows)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue()
+    assert lines[-1].startswith("near_dedup: 3/3 shards, 60 rows, ")
+    assert lines[-1].endswith(" rows/s")
