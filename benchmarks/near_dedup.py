@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks import default_mirror
+from benchmarks.near_dedup_runs import run_rensa, run_sharded
 from filters import near_dedup
 from filters.text import match_texts
 from filters.union_find import components
@@ -224,39 +225,6 @@ def run_ours(path: str, args: dict) -> dict:
     }
 
 
-def run_sharded(path: str, args: dict) -> dict:
-    """Ours over Parquet shards (`mixtures.sharded`, inline): the table is never loaded whole."""
-    from mixtures.executors import LocalExecutor
-    from mixtures.sharded import ShardedRun
-
-    config = near_dedup.Config(
-        fields="prompt_response",
-        ngram=args["ngram"],
-        threshold=args["threshold"],
-        num_perm=args["num_perm"],
-    )
-    with tempfile.TemporaryDirectory() as work, LocalExecutor(1) as executor:
-        runner = ShardedRun(Path(work), executor, StageContext(), args["shard_size"])
-        batches = pq.ParquetFile(path).iter_batches(batch_size=args["shard_size"])
-        shards = runner.write_input(0, "input", (pa.Table.from_batches([b]) for b in batches))
-        pa.default_memory_pool().release_unused()  # writing the input is not part of the run
-        rss_before = _start_measuring()
-        started = time.perf_counter()
-        output = runner.filter_stage(1, shards.kept, config)
-        seconds = time.perf_counter() - started
-        peak = _peak_mb()
-        removed_ids = output.rejected_table().column("id").to_pylist()
-    ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
-    position = {row_id: n for n, row_id in enumerate(ids)}
-    return {
-        "seconds": seconds,
-        "removed": [position[i] for i in removed_ids],
-        "peak_mb": peak,
-        "loaded_mb": rss_before,
-        "extras": output.record.report.extras,
-    }
-
-
 def run_baseline(path: str, args: dict) -> dict:
     """datasketch MinHash.bulk + MinHashLSH, query then insert, on the same shingles."""
     from datasketch import MinHash, MinHashLSH
@@ -283,37 +251,6 @@ def run_baseline(path: str, args: dict) -> dict:
         "peak_mb": _peak_mb(),
         "loaded_mb": rss_before,
         "extras": {"bands": lsh.b, "rows_per_band": lsh.r},
-    }
-
-
-def run_rensa(path: str, args: dict) -> dict:
-    """rensa (a Rust MinHash): RMinHash + RMinHashLSH, query then insert, same shingles."""
-    from rensa import RMinHash, RMinHashLSH
-
-    table = pq.read_table(path)
-    rss_before = _start_measuring()
-    started = time.perf_counter()
-    texts = match_texts(table, "prompt_response")
-    tokenised = [shingles(t, args["ngram"]) for t in texts]
-    bands = 16  # rensa needs bands dividing num_perm; 16 x 8 is closest to our 13 x 8
-    lsh = RMinHashLSH(threshold=args["threshold"], num_perm=args["num_perm"], num_bands=bands)
-    removed = []
-    for row, tokens in enumerate(tokenised):
-        if not tokens:
-            continue
-        minhash = RMinHash(num_perm=args["num_perm"], seed=args.get("seed", 0))
-        minhash.update(tokens)
-        if lsh.query(minhash):
-            removed.append(row)
-        else:
-            lsh.insert(row, minhash)
-    seconds = time.perf_counter() - started
-    return {
-        "seconds": seconds,
-        "removed": removed,
-        "peak_mb": _peak_mb(),
-        "loaded_mb": rss_before,
-        "extras": {"bands": bands, "rows_per_band": args["num_perm"] // bands},
     }
 
 
