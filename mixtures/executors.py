@@ -105,10 +105,14 @@ class RayExecutor:
                 "log_to_driver": False,
                 "configure_logging": False,
             }
-            if self.address:
-                self._ray.init(address=self.address, **options)
-            else:
-                self._ray.init(num_cpus=self.num_cpus, **options)
+            try:
+                if self.address:
+                    self._ray.init(address=self.address, **options)
+                else:
+                    self._ray.init(num_cpus=self.num_cpus, **options)
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
+                raise InstructmixError(f"could not start or reach {where}: {error}") from error
             self._started = True
         return self
 
