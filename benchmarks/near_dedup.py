@@ -1,6 +1,7 @@
 """Near dedup: ours (sharded MinHash, polars LSH buckets, union-find, verified) against
 datasketch's in-process MinHash.bulk + MinHashLSH used query-then-insert (as distilabel's
-MinHash dedup step does), on all Stanford Alpaca rows plus planted near duplicates.
+MinHash dedup step does) and rensa's Rust RMinHash + RMinHashLSH used the same way,
+on all Stanford Alpaca rows plus planted near duplicates.
 
 Planted: a seeded 5% of rows copied with word-level edits (insert, delete or substitute about
 10% of the words) and a few exact copies. Ground truth: every pair with Jaccard >= threshold on
@@ -8,7 +9,9 @@ the same word n-gram shingles, found exactly by an all-pairs set-similarity join
 filtering; rows to remove = each truth cluster (union-find) minus its first row. Each method
 runs in its own fresh process: wall time from the loaded table to the rows to remove, and peak
 RSS during that run (the high-water mark is reset first; with the process executor only the
-main process counts - each worker holds one shard's texts and band keys).
+main process counts - each worker holds one shard's texts and band keys). `ours_sharded` runs
+the sharded stage (`mixtures.sharded`, one process) on Parquet shards of `--shard-size` rows:
+the table is never loaded whole, so its peak is the whole cost.
 
     python -m benchmarks.near_dedup [--ngram 1] [--threshold 0.8] [--workers 2]
 
@@ -35,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks import default_mirror
+from benchmarks.near_dedup_runs import run_rensa, run_sharded
 from filters import near_dedup
 from filters.text import match_texts
 from filters.union_find import components
@@ -250,8 +254,16 @@ def run_baseline(path: str, args: dict) -> dict:
     }
 
 
+RUNS = {
+    "ours": run_ours,
+    "ours_sharded": run_sharded,
+    "baseline": run_baseline,
+    "rensa": run_rensa,
+}
+
+
 def _child(role: str, path: str, args: dict, queue: multiprocessing.Queue) -> None:
-    queue.put((run_ours if role == "ours" else run_baseline)(path, args))
+    queue.put(RUNS[role](path, args))
 
 
 def in_fresh_process(role: str, path: str, args: dict) -> dict:
@@ -307,10 +319,18 @@ def main() -> None:
         path = str(Path(folder) / "planted.parquet")
         pq.write_table(table, path)
         baseline = in_fresh_process("baseline", path, args)
+        rensa = in_fresh_process("rensa", path, args)
         ours = in_fresh_process("ours", path, {**args, "executor": "thread"})
         ours_process = in_fresh_process("ours", path, {**args, "executor": "process"})
+        ours_sharded = in_fresh_process("ours_sharded", path, args)
     figures: dict = {"bench": "near_dedup", "rows": table.num_rows, "truth_rows": len(truth)}
-    runs = (("ours", ours), ("ours_process", ours_process), ("baseline", baseline))
+    runs = (
+        ("ours", ours),
+        ("ours_process", ours_process),
+        ("ours_sharded", ours_sharded),
+        ("baseline", baseline),
+        ("rensa", rensa),
+    )
     for name, result in runs:
         precision, recall = score(set(result["removed"]), truth)
         figures.update(
@@ -332,6 +352,7 @@ def main() -> None:
         )
     figures["speedup"] = round(baseline["seconds"] / ours["seconds"], 2)
     figures["speedup_process"] = round(baseline["seconds"] / ours_process["seconds"], 2)
+    figures["speedup_over_rensa"] = round(rensa["seconds"] / ours["seconds"], 2)
     print(
         f"speedup {figures['speedup']}x (threads), {figures['speedup_process']}x (processes) "
         "over datasketch MinHash.bulk + MinHashLSH (query, then insert)",

@@ -46,6 +46,7 @@ CONTAMINATED = "contaminated"
 
 _WORD = re.compile(r"\w+")
 _BITS = 24
+_PREFIX_BITS = 27  # a packed bitmap of 2**27 bits (16 MB) of the benchmarks' leading words
 
 
 def reason_for(benchmark: str) -> str:
@@ -109,6 +110,8 @@ class BenchmarkIndex(BaseModel):
     names: tuple[str, ...]
     by_length: dict[int, tuple[np.ndarray, np.ndarray]]
     bitmap: np.ndarray
+    prefix_words: int = 0
+    prefix_bitmap: np.ndarray | None = None
     items: dict[str, int]
     phrase_items: dict[str, int]
     repeated_phrases: dict[str, int]
@@ -143,12 +146,16 @@ def build_index(
     names = (*names, *extras)
     collected: dict[int, list[tuple[np.ndarray, int]]] = {}
     items, phrase_items, skipped = {}, {}, {}
+    # Every n-gram or phrase the index holds begins with `min_phrase_words` words of some
+    # benchmark text: a bit per such leading run lets a scan skip most word positions early.
+    prefix_bitmap = np.zeros(1 << (_PREFIX_BITS - 3), np.uint8)
     for number, name in enumerate(tqdm(names, desc="benchmark n-grams", disable=not show_progress)):
         if name in extras:
             texts = extra_texts(extras[name])
         else:
             texts = benchmark_texts(CATALOG[name], mirror)
         hashes, counts = minhash.word_hashes(texts)
+        _set_bits(prefix_bitmap, minhash.word_ngrams(hashes, counts, min_phrase_words)[0])
         items[name] = len(texts)
         phrase_items[name], skipped[name] = 0, 0
         collected.setdefault(ngram, []).append(
@@ -178,29 +185,87 @@ def build_index(
         names=names,
         by_length=by_length,
         bitmap=bitmap,
+        prefix_words=min_phrase_words,
+        prefix_bitmap=prefix_bitmap,
         items=items,
         phrase_items=phrase_items,
         repeated_phrases=skipped,
     )
 
 
+def _set_bits(bitmap: np.ndarray, hashes: np.ndarray) -> None:
+    """Set the bit of each hash's top `_PREFIX_BITS` bits in the packed `bitmap`."""
+    top = hashes >> np.uint64(64 - _PREFIX_BITS)
+    np.bitwise_or.at(bitmap, top >> np.uint64(3), (1 << (top & np.uint64(7))).astype(np.uint8))
+
+
+def _has_bits(bitmap: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Whether the bit of each hash's top `_PREFIX_BITS` bits is set in the packed `bitmap`."""
+    top = hashes >> np.uint64(64 - _PREFIX_BITS)
+    return (bitmap[top >> np.uint64(3)] >> (top & np.uint64(7)).astype(np.uint8)) & 1 > 0
+
+
+def _lookup(index: BenchmarkIndex, length: int, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of `grams` (n-gram hashes of one length) the index holds, and their benchmarks."""
+    known, owners = index.by_length[length]
+    maybe = np.flatnonzero(index.bitmap[grams >> np.uint64(64 - _BITS)])
+    at = np.minimum(np.searchsorted(known, grams[maybe]), known.size - 1)
+    found = known[at] == grams[maybe]
+    return maybe[found], owners[at[found]]
+
+
+def _hits(texts: list[str], index: BenchmarkIndex) -> list[tuple]:
+    """Every (length, text, start, benchmark) of an indexed n-gram or phrase in `texts`.
+
+    Only word positions whose first `prefix_words` words pass the prefix bitmap are extended
+    to longer n-grams; the hashes are those of `minhash.iter_word_ngrams`.
+    """
+    hashes, counts = minhash.word_hashes(texts)
+    first = index.prefix_words
+    if index.prefix_bitmap is None or not first or hashes.size < first:
+        return [
+            (length, docs[hit], starts[hit], owners)
+            for length, grams, docs, starts in minhash.iter_word_ngrams(
+                hashes, counts, index.by_length
+            )
+            for hit, owners in [_lookup(index, length, grams)]
+        ]
+    doc_of_word = np.repeat(np.arange(counts.size), counts)
+    first_of_doc = np.cumsum(counts) - counts
+    remaining = (first_of_doc + counts)[doc_of_word] - np.arange(hashes.size)
+    windows = hashes.size - first + 1
+    with np.errstate(over="ignore"):
+        acc = np.full(windows, minhash.GOLDEN, np.uint64)
+        for offset in range(first):
+            acc *= minhash.MIX1
+            acc += hashes[offset : offset + windows]
+        starts = np.flatnonzero(remaining[:windows] >= first)
+        passed = _has_bits(index.prefix_bitmap, minhash.avalanche(acc[starts]))
+        position = starts[passed]
+        acc = acc[position]
+        found = []
+        for length in range(first, max(index.by_length) + 1):
+            if length > first:
+                inside = remaining[position] >= length
+                position, acc = position[inside], acc[inside]
+                acc *= minhash.MIX1
+                acc += hashes[position + length - 1]
+            if length in index.by_length and position.size:
+                hit, owners = _lookup(index, length, minhash.avalanche(acc.copy()))
+                docs = doc_of_word[position[hit]]
+                found.append((length, docs, position[hit] - first_of_doc[docs], owners))
+    return found
+
+
 def scan(texts: list[str], index: BenchmarkIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each text: the matched benchmark's number (-1 if none), the phrase length and start."""
-    hashes, counts = minhash.word_hashes(texts)
     owner = np.full(len(texts), -1, np.int64)
     length_of = np.zeros(len(texts), np.int64)
     start_of = np.zeros(len(texts), np.int64)
-    found = []
     if not index.by_length:  # benchmarks with no item long enough to match
         return owner, length_of, start_of
-    for length, grams, docs, starts in minhash.iter_word_ngrams(hashes, counts, index.by_length):
-        known, owners = index.by_length[length]
-        maybe = np.flatnonzero(index.bitmap[grams >> np.uint64(64 - _BITS)])
-        at = np.minimum(np.searchsorted(known, grams[maybe]), known.size - 1)
-        hit = maybe[known[at] == grams[maybe]]
-        found.append((length, docs[hit], starts[hit], owners[at[known[at] == grams[maybe]]]))
     # Longest phrase first; within a length, the earliest n-gram of the text.
-    for length, docs, starts, owners in sorted(found, key=lambda f: -f[0]):
+    for length, docs, starts, owners in sorted(_hits(texts, index), key=lambda f: -f[0]):
         fresh = owner[docs] < 0
         hit_docs, first = np.unique(docs[fresh], return_index=True)
         owner[hit_docs] = owners[fresh][first]

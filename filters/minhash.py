@@ -21,9 +21,13 @@ import polars as pl
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+# The n-gram fold's start value (seed 0) and multiplier, for callers that extend it themselves.
+GOLDEN, MIX1 = _GOLDEN, _MIX1
 _MIX2 = np.uint64(0x94D049BB133111EB)
 # The sentinel that stands for "no word here" inside a short text's only shingle.
 _ABSENT = np.uint64(0x5BD1E9955BD1E995)
+# Pairs `jaccard_many` compares at once: bounds its (pairs x shingles) arrays.
+PAIR_BLOCK = 200_000
 
 
 def _avalanche(values: np.ndarray) -> np.ndarray:
@@ -35,6 +39,9 @@ def _avalanche(values: np.ndarray) -> np.ndarray:
         values *= _MIX2
         values ^= values >> np.uint64(31)
     return values
+
+
+avalanche = _avalanche
 
 
 def word_hashes(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -253,3 +260,51 @@ def jaccard(left: frozenset[int], right: frozenset[int]) -> float:
         return 0.0
     shared = len(left & right)
     return shared / (len(left) + len(right) - shared)
+
+
+def unique_shingles(
+    texts: Sequence[str], ngram: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's distinct shingle hashes, sorted (CSR: hashes, offsets of len(texts) + 1)."""
+    hashes, offsets = shingle_hashes(texts, ngram, seed)
+    owner = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    order = np.lexsort((hashes, owner))
+    hashes, owner = hashes[order], owner[order]
+    keep = np.ones(hashes.size, bool)
+    keep[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+    hashes, owner = hashes[keep], owner[keep]
+    counts = np.bincount(owner, minlength=len(texts))
+    return hashes, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def _gather(hashes: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The shingles of `rows` laid end to end, and the number of each row's shingles."""
+    starts, sizes = offsets[rows], offsets[rows + 1] - offsets[rows]
+    base = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+    return hashes[base + np.arange(int(sizes.sum()))], sizes
+
+
+def jaccard_many(
+    hashes: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """Exact Jaccard similarity of the shingle sets of rows left[k] and right[k] (CSR input).
+
+    Equal to `filters.minhash.jaccard` on the same sets: shared / (|A| + |B| - shared).
+    """
+    out = np.zeros(left.size, np.float64)
+    for first in range(0, left.size, PAIR_BLOCK):
+        a, b = left[first : first + PAIR_BLOCK], right[first : first + PAIR_BLOCK]
+        values_a, sizes_a = _gather(hashes, offsets, a)
+        values_b, sizes_b = _gather(hashes, offsets, b)
+        pair = np.concatenate(
+            [np.repeat(np.arange(a.size), sizes_a), np.repeat(np.arange(b.size), sizes_b)]
+        )
+        values = np.concatenate([values_a, values_b])
+        order = np.lexsort((values, pair))
+        pair, values = pair[order], values[order]
+        same = (pair[1:] == pair[:-1]) & (values[1:] == values[:-1])
+        shared = np.bincount(pair[1:][same], minlength=a.size)
+        union = sizes_a + sizes_b - shared
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[first : first + a.size] = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
+    return out

@@ -190,12 +190,14 @@ def verified_pairs(
     involved = sorted({row for pair in pairs for row in pair})
     index = {row: n for n, row in enumerate(involved)}
     if config.verify == "jaccard":
-        sets = minhash.shingle_sets([texts[row] for row in involved], config.ngram, config.seed)
-        return [
-            (i, j)
-            for i, j in pairs
-            if minhash.jaccard(sets[index[i]], sets[index[j]]) >= config.threshold
-        ]
+        # Each involved row's distinct shingles in one flat array; Jaccard of all pairs at once.
+        hashes, offsets = minhash.unique_shingles(
+            [texts[row] for row in involved], config.ngram, config.seed
+        )
+        left = np.array([index[i] for i, _ in pairs], np.int64)
+        right = np.array([index[j] for _, j in pairs], np.int64)
+        similar = minhash.jaccard_many(hashes, offsets, left, right) >= config.threshold
+        return [pair for pair, keep in zip(pairs, similar.tolist(), strict=True) if keep]
     from rapidfuzz import fuzz
 
     normal = [normalise_for_match(texts[row]) for row in involved]

@@ -6,7 +6,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _SPACE = re.compile(r"\s+")
 
@@ -30,10 +32,44 @@ def normalise_for_match(text: str) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+def _joined(rows: int, owners: list[int], contents: list[str]) -> list[str]:
+    """Per row, its `contents` (given in row order, with their `owners`) joined by blank lines."""
+    out = [""] * rows
+    parts: dict[int, list[str]] = {}
+    for owner, content in zip(owners, contents, strict=True):
+        if owner in parts:
+            parts[owner].append(content)
+        elif out[owner]:
+            parts[owner] = [out[owner], content]
+        else:
+            out[owner] = content
+            if not content:  # an empty first turn: keep joining from it
+                parts[owner] = [content]
+    for owner, texts in parts.items():
+        out[owner] = "\n\n".join(texts)
+    return out
+
+
 def prompts_and_responses(table: pa.Table) -> tuple[list[str], list[str]]:
-    """The prompt and response text of every row of `table`, in row order."""
-    messages = table.column("messages").to_pylist()
-    return [prompt_text(m) for m in messages], [response_text(m) for m in messages]
+    """The prompt and response text of every row of `table`, in row order.
+
+    Computed from the flattened turns (no Python dict per turn), the same strings as
+    `prompt_text` and `response_text` give for each row's messages.
+    """
+    messages = table.column("messages").combine_chunks()
+    flat = pc.list_flatten(messages)
+    owners = pc.list_parent_indices(messages).to_numpy()
+    answer = np.asarray(
+        pc.fill_null(pc.equal(pc.struct_field(flat, "role"), "assistant"), False), bool
+    )
+    content = pc.struct_field(flat, "content")
+    prompts = _joined(
+        table.num_rows, owners[~answer].tolist(), content.filter(pa.array(~answer)).to_pylist()
+    )
+    responses = _joined(
+        table.num_rows, owners[answer].tolist(), content.filter(pa.array(answer)).to_pylist()
+    )
+    return prompts, responses
 
 
 def match_texts(table: pa.Table, fields: str) -> list[str]:

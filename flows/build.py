@@ -12,6 +12,7 @@ is the same.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -196,6 +197,44 @@ def further_steps(
     return steps
 
 
+@task(name="sharded-stages", cache_policy=NO_CACHE)
+def sharded_stages_task(
+    recipe: Recipe, ctx: StageContext, work_dir: Path, executor: str, ray_address: str | None
+) -> stages.BuildResult:
+    """Generate, filter and sample `recipe` shard by shard in `work_dir` (`mixtures.sharded`),
+    on a local process pool or a Ray cluster: bounded memory, the same bytes."""
+    from mixtures.executors import make_executor
+    from mixtures.sharded import build_result, run_recipe
+
+    with make_executor(executor, ray_address=ray_address) as runner:
+        get_run_logger().info("sharded stages on %s in %s", runner.name, work_dir)
+        result = build_result(recipe, ctx, run_recipe(recipe, ctx, work_dir, runner))
+    for report in result.funnel:
+        log_report(report)
+    return result
+
+
+def build_sharded(
+    recipe: Recipe,
+    ctx: StageContext,
+    folder: MixtureFolder,
+    recipe_yaml: str,
+    executor: str,
+    ray_address: str | None,
+) -> stages.BuildResult:
+    """The build over shards: the stages in a work folder beside the mixture (a rerun after a
+    crash reuses its finished shards), then the same writer as the in-memory build."""
+    from mixtures.sharded import work_dir_for
+
+    work_dir = work_dir_for(recipe, ctx, folder.path.parent)
+    result = sharded_stages_task(recipe, ctx, work_dir, executor, ray_address)
+    stage_task(
+        "write", stages.write_mixture, (folder.path, result, recipe, recipe_yaml, write_card)
+    )
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return result
+
+
 @flow(name="build-mixture")
 def build_flow(
     recipe: str,
@@ -207,13 +246,17 @@ def build_flow(
     publish_repo: str | None = None,
     train: bool = False,
     model_cache: str | None = None,
+    executor: str = "memory",
+    ray_address: str | None = None,
 ) -> BuildRun:
     """Build recipe RECIPE (a name or YAML path) into OUTPUT_DIR/NAME, card included; then
     publish it to PUBLISH_REPO and train on it when asked.
 
     RESULT_CACHE: the Prefect result store of generated sources (None: no caching). LIMIT caps
     every source (a quick small build, named NAME-limitLIMIT). MODEL_CACHE: converted base
-    models for training.
+    models for training. EXECUTOR: `memory` (every stage a Prefect task over the whole table),
+    or `local` / `ray` (the stages over Parquet shards on a process pool or a Ray cluster at
+    RAY_ADDRESS, in bounded memory); the output is byte-identical.
     """
     loaded, recipe_yaml = load_for_run(recipe, limit)
     ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
@@ -223,12 +266,15 @@ def build_flow(
             f"recipe {loaded.name!r} has no train: section, so it cannot be trained on; add one "
             "(see docs/training.md) or leave out --train"
         )
-    cache = Path(result_cache).resolve() if result_cache else None
-    runner = TaskStages(result_cache=cache, shard_rows=shard_rows)
     folder = MixtureFolder(Path(output_dir).resolve() / loaded.name)
-    result = stages.build(
-        loaded, ctx, folder.path, recipe_yaml=recipe_yaml, card=write_card, run=runner
-    )
+    if executor == "memory":
+        cache = Path(result_cache).resolve() if result_cache else None
+        runner = TaskStages(result_cache=cache, shard_rows=shard_rows)
+        result = stages.build(
+            loaded, ctx, folder.path, recipe_yaml=recipe_yaml, card=write_card, run=runner
+        )
+    else:
+        result = build_sharded(loaded, ctx, folder, recipe_yaml, executor, ray_address)
     keys = artifacts_task(loaded.name, result, folder)
     steps = further_steps(recipe, folder, publish_repo, train, model_cache)
     return BuildRun(folder, result, keys, steps)

@@ -23,11 +23,11 @@ from instances.tempfiles import (
 
 
 def write_parquet_atomic(
-    table: pa.Table, path: str | Path, *, row_group_size: int = 10_000
+    table: pa.Table, path: str | Path, *, row_group_size: int = 10_000, compression: str = "zstd"
 ) -> Path:
     """Write `table` to `path` as Parquet via a temporary file in the same folder, then rename.
 
-    The same table gives byte-identical files (zstd, no timestamps in the metadata).
+    The same table gives byte-identical files (zstd by default, no timestamps in the metadata).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +37,7 @@ def write_parquet_atomic(
         pq.write_table(
             table,
             tmp_name,
-            compression="zstd",
+            compression=compression,
             row_group_size=row_group_size,
             store_schema=True,
             write_statistics=True,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from instances import meta as meta_column
+from instances.checks import flagged_rows
 from instances.errors import ValidationError
 from instances.ids import instance_id, normalise_messages
 
@@ -103,6 +105,24 @@ def _check_messages(row: int, messages: Any) -> None:
         raise _fail(row, "messages", "at least one user turn and an assistant turn last", roles)
 
 
+def _check_row(index: int, row: dict[str, Any], check_ids: bool) -> None:
+    """Raise `ValidationError` if row `index` breaks a per-row rule (the first one found)."""
+    _check_messages(index, row["messages"])
+    for column in STRING_COLUMNS:
+        if not row[column]:
+            raise _fail(index, column, "a non-empty string", row[column])
+    if row["origin"] not in ORIGINS:
+        raise _fail(index, "origin", f"one of {sorted(ORIGINS)}", row["origin"])
+    try:
+        meta = json.loads(row["meta"])
+    except json.JSONDecodeError:
+        meta = None
+    if not isinstance(meta, dict):
+        raise _fail(index, "meta", "a JSON object", row["meta"])
+    if check_ids and row["id"] != instance_id(row["messages"]):
+        raise _fail(index, "id", "the content hash of the row's messages", row["id"])
+
+
 def validate(table: pa.Table, *, check_ids: bool = True) -> pa.Table:
     """Check that `table` holds formatted instances and return it in the canonical column order.
 
@@ -121,18 +141,8 @@ def validate(table: pa.Table, *, check_ids: bool = True) -> pa.Table:
         if table.column(column).null_count:
             first = table.column(column).is_null().to_pylist().index(True)
             raise _fail(first, column, "a value", None)
-    rows = table.to_pylist()
-    for index, row in enumerate(rows):
-        _check_messages(index, row["messages"])
-        for column in STRING_COLUMNS:
-            if not row[column]:
-                raise _fail(index, column, "a non-empty string", row[column])
-        if row["origin"] not in ORIGINS:
-            raise _fail(index, "origin", f"one of {sorted(ORIGINS)}", row["origin"])
-        try:
-            meta_column.loads(row["meta"])
-        except ValueError:
-            raise _fail(index, "meta", "a JSON object", row["meta"]) from None
-        if check_ids and row["id"] != instance_id(row["messages"]):
-            raise _fail(index, "id", "the content hash of the row's messages", row["id"])
+    # Columns are checked at once; only flagged rows go through the per-row checks below,
+    # which raise with the first bad row's message.
+    for index in flagged_rows(table, STRING_COLUMNS, ROLES, ORIGINS, check_ids):
+        _check_row(index, table.slice(index, 1).to_pylist()[0], check_ids)
     return table

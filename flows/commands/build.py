@@ -54,6 +54,22 @@ def build(
     ),
     dask_address: DaskAddress = None,
     dask_workers: DaskWorkers = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help="'memory': every stage over the whole table (Prefect tasks, cached sources); "
+            "'local': the stages over Parquet shards on a process pool, in bounded memory; "
+            "'ray': the same on a Ray cluster (--ray-address)"
+        ),
+    ] = "memory",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RAY_ADDRESS",
+            help="Ray cluster for --executor ray (default $RAY_ADDRESS, else a local cluster); "
+            "giving one selects --executor ray",
+        ),
+    ] = None,
     publish_repo: Annotated[
         str | None, typer.Option(help="then push the mixture to this Hub dataset repo")
     ] = None,
@@ -63,6 +79,10 @@ def build(
     """Build recipe NAME into OUTPUT_DIR/NAME: Parquet splits, card, funnel, rejected rows, lock
     (one Prefect flow run; then publish and train when asked)."""
     started = time.perf_counter()
+    if executor not in ("memory", "local", "ray"):
+        raise typer.BadParameter(f"--executor must be memory, local or ray, not {executor!r}")
+    if ray_address:
+        executor = "ray"  # a Ray address (flag or $RAY_ADDRESS) means: run there
     recipe = load_recipe(name)  # validated before any work
     if limit is not None:
         recipe = scale_recipe(recipe, limit)
@@ -74,6 +94,8 @@ def build(
         "result_cache": str(result_cache) if cache else None,
         "shard_rows": shard_rows,
         "limit": limit,
+        "executor": executor,
+        "ray_address": ray_address,
     }
     runner = (dask_address, dask_workers)
     if check:

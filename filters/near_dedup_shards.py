@@ -1,0 +1,127 @@
+"""Near dedup as map + reduce over shards, with the verdicts of `filters.near_dedup.run`.
+
+Map (per shard, in a worker): the LSH band keys of every row that has a shingle, one uint64
+column per band, with the row's global position, id, source priority and quality. Reduce:
+band by band (keys of different bands never meet), the rows sharing a key are grouped by
+polars and turned into candidate pairs (`max_bucket_pairs` as in the in-memory filter); the
+pairs are verified on exact Jaccard of the rows' shingle sets, vectorised
+(`minhash.jaccard_many`),
+and clustered with scipy's connected components. Memory: one band's keys at a time, the
+candidate pairs, and the shingles of rows that are in some pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from filters import minhash
+from filters.dedup_shards import ranking_columns
+from filters.near_dedup import Config
+from filters.text import match_texts, normalise_for_match
+
+
+def band_column(band: int) -> str:
+    """The name of band `band`'s key column in a band table."""
+    return f"band{band:03d}"
+
+
+def band_table(table: pa.Table, config: Config, offset: int) -> pa.Table:
+    """Map step for one shard whose first row is global row `offset`: band keys per row."""
+    bands, rows = config.banding()
+    keys, present = minhash.text_band_keys(
+        match_texts(table, config.fields),
+        ngram=config.ngram,
+        num_perm=config.num_perm,
+        bands=bands,
+        rows=rows,
+        seed=config.seed,
+    )
+    mask = pa.array(present)
+    columns = {"row": pa.array(np.flatnonzero(present).astype(np.int64) + offset)}
+    columns.update({band_column(b): pa.array(keys[present, b]) for b in range(bands)})
+    for name, values in ranking_columns(table, config.source_priority, config.quality_key).items():
+        columns[name] = values.filter(mask)
+    return pa.table(columns)
+
+
+def bucket_pairs(rows: pl.Series, keys: pl.Series, max_bucket_pairs: int) -> np.ndarray:
+    """Candidate pairs (i < j, as int64 [n, 2]) of rows that share a key in one band."""
+    frame = pl.DataFrame({"row": rows, "key": keys}).filter(pl.col("key").is_duplicated())
+    if frame.is_empty():
+        return np.zeros((0, 2), np.int64)
+    buckets = frame.group_by("key").agg(pl.col("row").sort()).get_column("row").to_list()
+    left: list[int] = []
+    right: list[int] = []
+    for members in buckets:
+        if len(members) <= max_bucket_pairs:
+            for n, first in enumerate(members[:-1]):
+                rest = members[n + 1 :]
+                left.extend([first] * len(rest))
+                right.extend(rest)
+        else:
+            left.extend([members[0]] * (len(members) - 1))
+            right.extend(members[1:])
+    return np.column_stack([np.array(left, np.int64), np.array(right, np.int64)])
+
+
+def candidate_pairs(read_band: Callable[[str], pl.DataFrame], bands: int, limit: int) -> np.ndarray:
+    """Distinct candidate pairs over all bands, sorted; `read_band(column)` gives (row, key)."""
+    found = []
+    for band in range(bands):
+        frame = read_band(band_column(band))
+        found.append(bucket_pairs(frame.get_column("row"), frame.get_column("key"), limit))
+        del frame
+    pairs = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
+    return np.unique(pairs, axis=0) if pairs.size else pairs
+
+
+def verify(
+    pairs: np.ndarray,
+    texts_of: Callable[[np.ndarray], Iterable[tuple[np.ndarray, list[str]]]],
+    config: Config,
+) -> np.ndarray:
+    """The `pairs` whose similarity (exact Jaccard, or rapidfuzz ratio) reaches the threshold.
+
+    `texts_of(rows)` yields (positions, texts) for the sorted global `rows`, shard by shard.
+    """
+    if config.verify == "none" or not pairs.size:
+        return pairs
+    involved = np.unique(pairs)
+    left = np.searchsorted(involved, pairs[:, 0])
+    right = np.searchsorted(involved, pairs[:, 1])
+    if config.verify == "rapidfuzz":
+        from rapidfuzz import fuzz
+
+        normal = [normalise_for_match(t) for _, texts in texts_of(involved) for t in texts]
+        cutoff = config.threshold * 100
+        keep = [
+            fuzz.ratio(normal[i], normal[j], score_cutoff=cutoff) >= cutoff
+            for i, j in zip(left.tolist(), right.tolist(), strict=True)
+        ]
+        return pairs[np.array(keep, bool)]
+    parts, sizes = [], []
+    for _, texts in texts_of(involved):
+        hashes, offsets = minhash.unique_shingles(texts, config.ngram, config.seed)
+        parts.append(hashes)
+        sizes.append(np.diff(offsets))
+    hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+    offsets = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)
+    keep = minhash.jaccard_many(hashes, offsets, left, right) >= config.threshold
+    return pairs[keep]
+
+
+def cluster_labels(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows in some pair and a component label for each (scipy connected components)."""
+    nodes = np.unique(pairs)
+    if not nodes.size:
+        return nodes, np.zeros(0, np.int64)
+    left, right = np.searchsorted(nodes, pairs[:, 0]), np.searchsorted(nodes, pairs[:, 1])
+    graph = coo_matrix((np.ones(left.size, np.int8), (left, right)), shape=(nodes.size,) * 2)
+    _, labels = connected_components(graph, directed=False)
+    return nodes, labels.astype(np.int64)
