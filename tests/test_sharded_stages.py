@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from curation_rows import row, table
 
-from filters import decontaminate, exact_dedup, near_dedup, pii, quality
+from filters import decontaminate, exact_dedup, near_dedup, pii
 from filters.benchmark_sets import CATALOG, benchmark_texts
 from instances.context import StageContext
 from instances.shards import ShardManifest, finished, iter_tables, write_shards
