@@ -30,14 +30,14 @@ def test_embedded_smollm2_generates_instructions_and_instances(tmp_path):
 
     config = BootstrapConfig(
         n=2,
-        request_batch_size=1,
+        request_batch_size=2,
         layout="chat",  # what the CLI uses with the embedded model
         max_instances=3,
         generation=Sampling(
             temperature=0.7,
             top_p=0.5,
             presence_penalty=2.0,
-            max_tokens=96,
+            max_tokens=256,  # as the CLI with --embedded: shorter replies were all cut off
             stop=("\n\n", "\n16", "16.", "16 ."),
         ),
         patience=4,
