@@ -330,7 +330,6 @@ def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
         write_parquet_atomic(result.tokens, folder.path / TOKENS_FILE)
         written.append(TOKENS_FILE)
     folder.write_funnel([report.model_dump(mode="json") for report in result.funnel])
-    written.append(folder.funnel_path.name)
     result.manifest["outputs"] = lock.output_hashes(folder.path, written)
     folder.write_manifest(result.manifest)
 
