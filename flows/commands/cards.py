@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -18,6 +17,7 @@ from rich.table import Table
 
 from data_cards import hub
 from data_cards.card import CardError, export_card, write_card
+from data_cards.stats import load_json
 from flows.quiet import quiet_user_errors
 from generators.registry import generator_licenses
 from instances import InstructmixError
@@ -44,7 +44,7 @@ def card_inputs(folder: Path) -> tuple[str, list[str]]:
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise CardError(f"{manifest_path}: missing; rebuild the mixture (instructmix build)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = load_json(folder, "manifest.json")  # corrupt: one line naming the file
     locked = manifest.get("recipe") or {}
     text = yaml.safe_dump(locked, sort_keys=False, allow_unicode=True)
     path = RECIPES_DIR / f"{manifest.get('name', '')}.yaml"
