@@ -331,3 +331,18 @@ def test_outputs_follow_the_umask(mask, workspace, capfd, tmp_path, mirror):
     modes = {stat.S_IMODE(p.stat().st_mode) for p in [workspace.good, *workspace.good.rglob("*")]}
     assert modes == {0o777 & ~mask, 0o666 & ~mask}
     tally_judged(f"umask:{oct(mask)}")
+
+
+def test_push_to_an_unreachable_hub_is_one_line_without_the_token(
+    workspace, capfd, monkeypatch, prefect_harness
+):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "hf_SECRETtoken0123456789"
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HF_TOKEN", token)
+    outcome = run_cli(["push", "tiny", "--out", workspace.out, "--repo", "org/name"], capfd)
+    judge("secrets:push_unreachable_hub", outcome, ["unreachable", str(port)], workspace, (token,))
