@@ -250,8 +250,8 @@ def run_stages(recipe: Recipe, ctx: StageContext) -> BuildResult:
 def write_build(out_dir: Path, result: BuildResult, output_format: str) -> None:
     """Write a finished build into `out_dir`, the manifest last (with the outputs' sha256)."""
     written = write_outputs(out_dir, result, output_format)
-    shipped = [*written, "rejected.parquet", "funnel.json"]
-    result.manifest["outputs"] = lock.output_hashes(out_dir, shipped)
+    # funnel.json holds timings (not reproducible): the seal, not the lock, covers it
+    result.manifest["outputs"] = lock.output_hashes(out_dir, [*written, "rejected.parquet"])
     manifest_text = json.dumps(result.manifest, indent=2, sort_keys=True) + "\n"
     write_text_atomic(manifest_text, out_dir / "manifest.json")
 

@@ -61,11 +61,11 @@ def register(app: typer.Typer) -> None:
         if check:  # a changed recipe or input file fails before the (long) rebuild
             if not locked_path.is_file():
                 raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
-            verify_mixture(locked_path.parent)  # the shipped bytes first: fast, names the file
             inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
             early = precheck(json.loads(locked_path.read_text()), recipe, inputs)
             if early:
                 raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
+            verify_mixture(locked_path.parent)  # the shipped bytes: fast, names the file
         # Prefect is slow to import: only once the recipe and its inputs are known to be good.
         from flows.build import build_mixture
         from flows.guard import children_die_with_us
