@@ -106,20 +106,38 @@ def push_folder(
         raise PushError(f"--revision {revision!r}: expected a branch name like 'v1' or 'dev'")
     stamp_repo_id(Path(folder), repo_id)  # the card's load snippet names the real repository
     plan = upload_plan(folder, include_rejected)
-    # private=None leaves visibility to the Hub (or the organization's default)
-    api.create_repo(repo_id, repo_type="dataset", private=True if private else None, exist_ok=True)
     branch = revision or "main"
-    if branch != "main":
-        api.create_branch(repo_id, branch=branch, repo_type="dataset", exist_ok=True)
-    operations = [
-        CommitOperationAdd(path_in_repo=item.path_in_repo, path_or_fileobj=str(item.local_path))
-        for item in plan
-    ]
-    info = api.create_commit(
-        repo_id,
-        operations=operations,
-        commit_message=commit_message(Path(folder)),
-        repo_type="dataset",
-        revision=branch,
-    )
+    try:
+        # private=None leaves visibility to the Hub (or the organization's default)
+        api.create_repo(
+            repo_id, repo_type="dataset", private=True if private else None, exist_ok=True
+        )
+        if branch != "main":
+            api.create_branch(repo_id, branch=branch, repo_type="dataset", exist_ok=True)
+        operations = [
+            CommitOperationAdd(path_in_repo=item.path_in_repo, path_or_fileobj=str(item.local_path))
+            for item in plan
+        ]
+        info = api.create_commit(
+            repo_id,
+            operations=operations,
+            commit_message=commit_message(Path(folder)),
+            repo_type="dataset",
+            revision=branch,
+        )
+    except Exception as error:
+        if not _is_network_error(error):
+            raise
+        raise PushError(
+            f"Hub at {api.endpoint} unreachable or refused datasets/{repo_id} "
+            f"({type(error).__name__}: {' '.join(str(error).split())[:200]})"
+        ) from None
     return PushResult(repo_id, branch, str(info.commit_url), str(info.oid), plan)
+
+
+_NETWORK_MODULES = ("httpx", "httpcore", "requests", "urllib3", "huggingface_hub")
+
+
+def _is_network_error(error: BaseException) -> bool:
+    """Whether `error` comes from talking to the Hub (connection, HTTP status, timeout)."""
+    return isinstance(error, OSError) or type(error).__module__.startswith(_NETWORK_MODULES)

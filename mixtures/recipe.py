@@ -325,7 +325,10 @@ def read_recipe(name: str, recipes_dir: Path | None = None) -> RecipeFile:
     except RecursionError:
         raise RecipeError(f"{path}: nested too deeply") from None
     except yaml.YAMLError as error:
-        raise RecipeError(f"{path}: not valid YAML: {error}") from error
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise RecipeError(f"{path}: not valid YAML{where}: {' '.join(problem.split())}") from None
     return RecipeFile(parse_recipe(data, str(path)), path, text)
 
 

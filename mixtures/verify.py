@@ -1,8 +1,8 @@
 """Verify a built mixture against its lock without rebuilding it.
 
 Two records are checked: `manifest.sha256` (the seal: sha256 of every shipped file, the lock
-`manifest.json` and the card included) and `manifest.json`'s own `outputs` (the data shards,
-`rejected.parquet`, `funnel.json`). A flipped byte, a deleted split, an emptied
+`manifest.json` and the card included) and `manifest.json`'s own `outputs` (the data shards and
+`rejected.parquet`). A flipped byte, a deleted split, an emptied
 `rejected.parquet`, an extra shard under `data/` or an edited lock fail, naming the file.
 """
 

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from flows.cli import main
+from instances.checksums import write_seal
 from instances.context import StageContext
 from mixtures.build import build_into
 from mixtures.manifest import ManifestMismatch, first_difference
@@ -89,10 +90,12 @@ def test_check_passes_on_rebuild_fails_on_changes(workspace, prefect_harness):
     locked = json.loads(locked_path.read_text())
     locked["counts"]["sample"]["rows_out"] += 1
     locked_path.write_text(json.dumps(locked))
+    write_seal(locked_path.parent)  # a lock written whole (an edit alone fails `verify` first)
     with pytest.raises(ManifestMismatch, match=r"counts\.sample\.rows_out: locked 51, rebuilt 50"):
         run_cli(_build_args(workspace, "--check"))
     assert not list((workspace / "out").glob(".check-*")), "scratch rebuild left behind"
     locked_path.write_text(json.dumps(manifest))
+    write_seal(locked_path.parent)
 
     # An input file changes: the check names it, before rebuilding anything.
     path = workspace / "mirror" / "codealpaca" / "code_alpaca_2k.json"

@@ -146,12 +146,12 @@ def check_build(
     locked_path = MixtureFolder(output_dir / recipe.name).manifest_path
     if not locked_path.is_file():
         raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
-    verify_mixture(locked_path.parent)  # the shipped bytes first: fast, names the file
     locked = MixtureFolder(locked_path.parent).manifest()
     inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
     early = precheck(locked, recipe, inputs)
     if early:
         raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
+    verify_mixture(locked_path.parent)  # the shipped bytes: fast, names the first that differs
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".check-", dir=output_dir) as scratch:
         # no result cache: a check regenerates every source
