@@ -93,7 +93,7 @@ def good_mixture(tmp_path_factory, mirror, prefect_harness) -> Path:
     from flows.cli import main
 
     with pytest.raises(SystemExit) as done:
-        main(["build", str(recipe), "--out", str(root / "out"), "--mirror", str(mirror)])
+        main(["build", str(recipe), "--output-dir", str(root / "out"), "--mirror", str(mirror)])
     assert done.value.code == 0
     return root / "out" / "tiny"
 

@@ -103,7 +103,7 @@ def test_verify_names_the_first_damaged_file(case, workspace, capfd, tmp_path):
 
 
 def test_verify_passes_on_the_good_mixture(workspace, capfd):
-    outcome = run_cli(["verify", "tiny", "--out", workspace.out], capfd)
+    outcome = run_cli(["verify", "tiny", "--output-dir", workspace.out], capfd)
     assert outcome.code == 0 and "match the lock" in outcome.out
 
 
@@ -127,7 +127,7 @@ def test_build_check_fails_on_damage_before_rebuilding(case, workspace, capfd, t
     damage(checked / "tiny")
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(GOOD_RECIPE)
-    outcome = run_cli(["build", recipe, "--check", "--out", checked, "--mirror", mirror], capfd)
+    outcome = run_cli(["build", recipe, "--check", "--output-dir", checked, "--mirror", mirror], capfd)
     judge(f"check:{case}", outcome, fragments, workspace)
     assert not [p for p in checked.iterdir() if p.name.startswith(".")]
 
@@ -139,7 +139,7 @@ def test_export_refuses_a_folder_with_someone_elses_readme(workspace, capfd, tmp
     dest = tmp_path / "mine"
     dest.mkdir()
     (dest / "README.md").write_text("my own notes\n")
-    outcome = run_cli(["card", "tiny", "--out", workspace.out, "--export", dest], capfd)
+    outcome = run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", dest], capfd)
     judge("export:foreign_readme", outcome, ["README.md", "not an earlier export"], workspace)
     assert (dest / "README.md").read_text() == "my own notes\n"
     assert sorted(p.name for p in dest.iterdir()) == ["README.md"]
@@ -149,7 +149,7 @@ def test_export_writes_inside_a_folder_and_deletes_nothing(workspace, capfd, tmp
     dest = tmp_path / "shared"
     dest.mkdir()
     (dest / "keep.txt").write_text("mine")
-    outcome = run_cli(["card", "tiny", "--out", workspace.out, "--export", dest], capfd)
+    outcome = run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", dest], capfd)
     assert outcome.code == 0, outcome.err
     assert (dest / "keep.txt").read_text() == "mine"
     assert (dest / "README.md").read_bytes() == (workspace.good / "README.md").read_bytes()
@@ -159,9 +159,9 @@ def test_export_writes_inside_a_folder_and_deletes_nothing(workspace, capfd, tmp
 
 def test_export_again_updates_an_earlier_export(workspace, capfd, tmp_path):
     dest = tmp_path / "example"
-    assert run_cli(["card", "tiny", "--out", workspace.out, "--export", dest], capfd).code == 0
+    assert run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", dest], capfd).code == 0
     (dest / "plots" / "old.png").write_bytes(b"stale")
-    assert run_cli(["card", "tiny", "--out", workspace.out, "--export", dest], capfd).code == 0
+    assert run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", dest], capfd).code == 0
     assert not (dest / "plots" / "old.png").exists()
     tally_judged("export:again")
 
@@ -170,7 +170,7 @@ def test_export_dot_works_in_an_empty_folder(workspace, capfd, tmp_path, monkeyp
     here = tmp_path / "cwd"
     here.mkdir()
     monkeypatch.chdir(here)
-    outcome = run_cli(["card", "tiny", "--out", workspace.out, "--export", "."], capfd)
+    outcome = run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", "."], capfd)
     assert outcome.code == 0, outcome.err
     assert (here / "README.md").is_file()
     assert not [p for p in here.iterdir() if p.name.startswith(".")]
@@ -184,7 +184,7 @@ def test_export_dot_in_a_folder_with_a_readme_is_refused(workspace, capfd, tmp_p
     (here / "code.py").write_text("print(1)\n")
     before = tree_digest(here)
     monkeypatch.chdir(here)
-    outcome = run_cli(["card", "tiny", "--out", workspace.out, "--export", "."], capfd)
+    outcome = run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", "."], capfd)
     judge("export:dot_refused", outcome, ["README.md"], workspace)
     assert tree_digest(here) == before
 
@@ -192,7 +192,7 @@ def test_export_dot_in_a_folder_with_a_readme_is_refused(workspace, capfd, tmp_p
 def test_export_to_a_file_is_one_line(workspace, capfd, tmp_path):
     target = tmp_path / "card.md"
     target.write_text("x")
-    outcome = run_cli(["card", "tiny", "--out", workspace.out, "--export", target], capfd)
+    outcome = run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", target], capfd)
     judge("export:to_a_file", outcome, ["card.md", "is a file"], workspace)
     assert target.read_text() == "x"
 
@@ -239,7 +239,7 @@ def _umask() -> int:
 def build_tiny(tmp_path, workspace, capfd, mirror, *extra: str):
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(GOOD_RECIPE)
-    return run_cli(["build", recipe, "--out", workspace.out, "--mirror", mirror, *extra], capfd)
+    return run_cli(["build", recipe, "--output-dir", workspace.out, "--mirror", mirror, *extra], capfd)
 
 
 def test_disk_full_while_writing_parquet(workspace, capfd, tmp_path, mirror, monkeypatch):
@@ -344,5 +344,5 @@ def test_push_to_an_unreachable_hub_is_one_line_without_the_token(
     token = "hf_SECRETtoken0123456789"
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("HF_TOKEN", token)
-    outcome = run_cli(["push", "tiny", "--out", workspace.out, "--repo", "org/name"], capfd)
+    outcome = run_cli(["push", "tiny", "--output-dir", workspace.out, "--repo", "org/name"], capfd)
     judge("secrets:push_unreachable_hub", outcome, ["unreachable", str(port)], workspace, (token,))

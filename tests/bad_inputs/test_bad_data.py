@@ -41,7 +41,7 @@ def build_with(tmp_path, workspace, capfd, data: bytes | None):
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(GOOD_RECIPE.replace("count: 20", "count: 5"))
     fake = fake_mirror(tmp_path, Path(__import__("mirror_path").MIRROR), data)
-    return run_cli(["build", recipe, "--out", workspace.out, "--mirror", fake], capfd)
+    return run_cli(["build", recipe, "--output-dir", workspace.out, "--mirror", fake], capfd)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_data_file_that_is_a_folder(tmp_path, workspace, capfd, prefect_harness)
 def test_filter_that_drops_everything_names_the_filter(tmp_path, workspace, capfd, mirror):
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(GOOD_RECIPE + "filters:\n  - kind: length\n    max_response_chars: 1\n")
-    outcome = run_cli(["build", recipe, "--out", workspace.out, "--mirror", mirror], capfd)
+    outcome = run_cli(["build", recipe, "--output-dir", workspace.out, "--mirror", mirror], capfd)
     judge("data:filter_drops_all", outcome, ["empty", "length"], workspace)
 
 
@@ -72,7 +72,7 @@ def test_split_leaving_train_empty_says_so(tmp_path, workspace, capfd, mirror):
     recipe.write_text(
         GOOD_RECIPE.replace("count: 20", "count: 1").replace("validation: 0.2", "validation: 0.9")
     )
-    outcome = run_cli(["build", recipe, "--out", workspace.out, "--mirror", mirror], capfd)
+    outcome = run_cli(["build", recipe, "--output-dir", workspace.out, "--mirror", mirror], capfd)
     judge("data:train_empty", outcome, ["train split is empty", "validation"], workspace)
 
 

@@ -53,7 +53,7 @@ def start_build(tmp_path: Path, out: Path, mirror: Path, env: dict[str, str]) ->
         "flows.cli",
         "build",
         str(recipe),
-        "--out",
+        "--output-dir",
         str(out),
         "--mirror",
         str(fake),

@@ -136,7 +136,7 @@ def test_invalid_url_fails_at_once(url):
 
 
 def test_invalid_url_on_the_cli_is_one_line(capfd, tmp_path):
-    args = ["self-instruct", "--base-url", "not-a-url", "--model", "m", "--out", tmp_path / "r"]
+    args = ["self-instruct", "--base-url", "not-a-url", "--model", "m", "--root", tmp_path / "r"]
     outcome = run_cli(args, capfd)
     judge("llm:cli_bad_url", outcome, ["not-a-url", "http"])
     assert not (tmp_path / "r").exists()

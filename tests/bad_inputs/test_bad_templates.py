@@ -83,5 +83,5 @@ def test_build_of_only_hostile_templates_fails_naming_render_budget(
         "    generator: {kind: templated, tasks: [sst2], max_rows_per_task: 4}\n"
     )
     fake = hostile_mirror(tmp_path, mirror, HANG)
-    outcome = run_cli(["build", recipe, "--out", workspace.out, "--mirror", fake], capfd)
+    outcome = run_cli(["build", recipe, "--output-dir", workspace.out, "--mirror", fake], capfd)
     judge("template:build_all_rejected", outcome, ["sst2", "render_budget"], workspace)
