@@ -8,14 +8,16 @@ duplicate_of) and report extras of the in-memory filter.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel
 
 from filters import near_dedup
 from filters.dedup_shards import duplicates, exact_verdicts, identical_verdicts
@@ -24,6 +26,7 @@ from filters.near_dedup_shards import candidate_pairs, cluster_labels, verify
 from filters.registry import run_filter
 from filters.text import match_texts
 from instances import Report
+from instances.context import StageContext
 from instances.shards import write_shard
 from mixtures.shard_tasks import (
     KeyOutcome,
@@ -36,8 +39,31 @@ from mixtures.shard_tasks import (
     write_result,
 )
 
-if TYPE_CHECKING:
-    from mixtures.sharded import ShardedRun, Shards, StageOutput
+Shards = list[tuple[Path, int]]  # (shard file, rows), as `mixtures.sharded` passes them
+StageOutput = Any  # `mixtures.sharded.StageOutput` (not imported: sharded imports this module)
+
+
+class ShardedRun(Protocol):
+    """What the global stages need of `mixtures.sharded.ShardedRun`."""
+
+    ctx: StageContext
+
+    def map(
+        self,
+        folder: Path,
+        label: str,
+        fn: Callable,
+        tasks: Sequence[ShardTask],
+        rows: list[int],
+        outcome_type: type[BaseModel] = ...,
+    ) -> list[Any]: ...
+
+    def tasks(self, shards: Shards, folder: Path, stage: str, **extra: Any) -> list[ShardTask]: ...
+
+    def finish(self, folder: Path, outcomes: list[ShardOutcome], report: Report) -> Any: ...
+
+    def reuse(self, folder: Path) -> Any: ...
+
 
 IDENTICAL = "identical_instance"
 

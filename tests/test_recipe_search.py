@@ -59,7 +59,7 @@ def test_unknown_names_list_the_folders_searched(search):
         RecipeError, match=r"unknown recipe 'nope': searched .*known recipes: .*demo"
     ):
         recipe_path("nope")
-    with pytest.raises(RecipeError, match="recipe file missing.yaml not found"):
+    with pytest.raises(RecipeError, match="missing.yaml: no such recipe file"):
         recipe_path("missing.yaml")
 
 

@@ -19,7 +19,7 @@ from generators.natural_instructions.task_file import TaskFile, parse_task_file,
 from instances import SourceError
 
 if TYPE_CHECKING:
-    from generators.natural_instructions.generate import Config
+    from generators.natural_instructions.config import Config
 
 
 def task_files(folder: Path) -> dict[str, Path]:

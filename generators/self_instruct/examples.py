@@ -23,7 +23,7 @@ from generators.self_instruct.llm import Completion, LLMClient
 from generators.self_instruct.state import InstanceRecord, MachineInstruction
 
 if TYPE_CHECKING:
-    from generators.self_instruct.bootstrap import BootstrapConfig
+    from generators.self_instruct.config import BootstrapConfig
 
 
 def _completion_instances(
