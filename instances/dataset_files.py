@@ -164,7 +164,7 @@ def read_file(path: Path) -> list[Row]:
         ) from error
     except RecursionError as error:
         raise SourceError(f"{path}: nested too deeply to read (JSON depth limit)") from error
-    except (OSError, UnicodeDecodeError, ValueError, pa.ArrowException) as error:
+    except (OSError, ValueError, pa.ArrowException) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise SourceError(f"{path}: cannot read this {kind or 'file'} file: {detail}") from error
     except Exception as error:  # polars' own errors: still one line naming the file
