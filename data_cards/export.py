@@ -9,32 +9,47 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 from pathlib import Path
 
+import yaml
+
+from data_cards.metadata import MIXTURE_KEY, pretty_name, split_front_matter
 from instances import InstructmixError
 from instances.tempfiles import follow_umask, temp_file_beside
 
 PLOTS = "plots"
-_PRETTY_NAME = re.compile(r"^pretty_name:\s*['\"]?([^'\"\n]+?)['\"]?\s*$", re.MULTILINE)
 
 
 class ExportError(InstructmixError):
     """The export destination cannot take the card; the message names it and why."""
 
 
-def card_name(readme: Path) -> str | None:
-    """The mixture name (`pretty_name`) in a card's YAML front matter, or None."""
+def _front_matter(readme: Path) -> dict:
     try:
-        text = readme.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not text.startswith("---"):
-        return None
-    front = text.split("\n---", 1)[0]
-    match = _PRETTY_NAME.search(front)
-    return match.group(1).strip() if match else None
+        metadata, _ = split_front_matter(readme.read_text(encoding="utf-8"))
+        loaded = yaml.safe_load(metadata) if metadata else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def card_name(readme: Path) -> str | None:
+    """The mixture name an instructmix card records in its front matter (`MIXTURE_KEY`), or None."""
+    name = _front_matter(readme).get(MIXTURE_KEY)
+    return name if isinstance(name, str) else None
+
+
+def is_export_of(readme: Path, name: str) -> bool:
+    """Whether `readme` is an earlier export of mixture `name`'s card.
+
+    The card records the mixture name under `MIXTURE_KEY`; a card from before that key is
+    recognised by its `pretty_name`, the readable title (or the bare name) it was given then.
+    """
+    front = _front_matter(readme)
+    if MIXTURE_KEY in front:
+        return front[MIXTURE_KEY] == name
+    return front.get("pretty_name") in (name, pretty_name(name))
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
@@ -63,7 +78,7 @@ def export_files(folder: Path, dest: Path, name: str) -> list[Path]:
     if dest.exists() and not dest.is_dir():
         raise ExportError(f"{dest}: is a file; export into a folder")
     existing = dest / "README.md"
-    earlier = existing.is_file() and card_name(existing) == name
+    earlier = existing.is_file() and is_export_of(existing, name)
     if (existing.exists() or existing.is_symlink()) and not earlier:
         raise ExportError(
             f"{existing}: exists and is not an earlier export of {name!r}'s card; "

@@ -16,6 +16,7 @@ from huggingface_hub import CommitOperationAdd, HfApi
 
 from data_cards.metadata import stamp_repo_id
 from instances import InstructmixError
+from instances.io import write_text_atomic
 from mixtures.folder import FUNNEL, MANIFEST, REJECTED, MixtureFolder
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -99,13 +100,17 @@ def push_folder(
     """Create the dataset repository `repo_id` if needed and upload the mixture in one commit.
 
     With `revision`, the commit goes to that branch (created from main if missing). The card's
-    load snippet (`ORG/<name>` until then) is rewritten to name `repo_id` first.
+    load snippet (`ORG/<name>` until then) is rewritten to name `repo_id` first, and put back
+    when the push fails (a failed push leaves the mixture as it was).
     """
     check_repo_id(repo_id)
     if revision is not None and not REVISION.match(revision):
         raise PushError(f"--revision {revision!r}: expected a branch name like 'v1' or 'dev'")
-    stamp_repo_id(Path(folder), repo_id)  # the card's load snippet names the real repository
-    plan = upload_plan(folder, include_rejected)
+    upload_plan(folder, include_rejected)  # a missing card or shard fails before any change
+    card = MixtureFolder(Path(folder)).card_path
+    original = card.read_text(encoding="utf-8")
+    stamped = stamp_repo_id(Path(folder), repo_id)  # the load snippet names the real repository
+    plan = upload_plan(folder, include_rejected)  # the stamped card's size
     branch = revision or "main"
     try:
         # private=None leaves visibility to the Hub (or the organization's default)
@@ -125,7 +130,9 @@ def push_folder(
             repo_type="dataset",
             revision=branch,
         )
-    except Exception as error:
+    except BaseException as error:
+        if stamped:  # a push that did not happen leaves the built mixture byte for byte as it was
+            write_text_atomic(original, card)
         if not _is_network_error(error):
             raise
         raise PushError(

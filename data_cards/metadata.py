@@ -28,6 +28,9 @@ CREATORS = {
 }
 LICENSE_LINK = "README.md#licensing"  # the per-source license table of the card itself
 PLACEHOLDER_ORG = "ORG"
+# The front-matter key holding the mixture (recipe) name: `card --export` recognises its own
+# earlier export by it (the `pretty_name` is a display title and may change).
+MIXTURE_KEY = "instructmix_mixture"
 
 
 def pretty_name(name: str) -> str:
@@ -70,6 +73,7 @@ def card_metadata(
                 "data_files": [{"split": s, "path": f"data/{s}-*"} for s in sorted(splits)],
             }
         ],
+        **{MIXTURE_KEY: name},
         **extra,
     )
 

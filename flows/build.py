@@ -28,6 +28,7 @@ from filters.score import llm_slots
 from flows.artifacts import publish_artifacts
 from flows.caching import SOURCE_CACHE, results_dir
 from flows.concurrency import llm_limit, llm_slot
+from flows.guard import threads_stop_on_sigterm
 from flows.settings import resolve_mirror
 from flows.sharding import DEFAULT_SHARD_ROWS, is_row_wise, merge_results, shard
 from instances import InstructmixError, Report, StageResult
@@ -258,23 +259,24 @@ def build_flow(
     or `local` / `ray` (the stages over Parquet shards on a process pool or a Ray cluster at
     RAY_ADDRESS, in bounded memory); the output is byte-identical.
     """
-    loaded, recipe_yaml = load_for_run(recipe, limit)
-    ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
-    stages.check_inputs(loaded, ctx)
-    if train and loaded.train is None:
-        raise InstructmixError(
-            f"recipe {loaded.name!r} has no train: section, so it cannot be trained on; add one "
-            "(see docs/training.md) or leave out --train"
-        )
-    folder = MixtureFolder(Path(output_dir).resolve() / loaded.name)
-    if executor == "memory":
-        cache = Path(result_cache).resolve() if result_cache else None
-        runner = TaskStages(result_cache=cache, shard_rows=shard_rows)
-        result = stages.build(
-            loaded, ctx, folder.path, recipe_yaml=recipe_yaml, card=write_card, run=runner
-        )
-    else:
-        result = build_sharded(loaded, ctx, folder, recipe_yaml, executor, ray_address)
-    keys = artifacts_task(loaded.name, result, folder)
-    steps = further_steps(recipe, folder, publish_repo, train, model_cache)
-    return BuildRun(folder, result, keys, steps)
+    with threads_stop_on_sigterm():  # a SIGTERM stops the rendering task threads too
+        loaded, recipe_yaml = load_for_run(recipe, limit)
+        ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
+        stages.check_inputs(loaded, ctx)
+        if train and loaded.train is None:
+            raise InstructmixError(
+                f"recipe {loaded.name!r} has no train: section, so it cannot be trained on; "
+                "add one (see docs/training.md) or leave out --train"
+            )
+        folder = MixtureFolder(Path(output_dir).resolve() / loaded.name)
+        if executor == "memory":
+            cache = Path(result_cache).resolve() if result_cache else None
+            runner = TaskStages(result_cache=cache, shard_rows=shard_rows)
+            result = stages.build(
+                loaded, ctx, folder.path, recipe_yaml=recipe_yaml, card=write_card, run=runner
+            )
+        else:
+            result = build_sharded(loaded, ctx, folder, recipe_yaml, executor, ray_address)
+        keys = artifacts_task(loaded.name, result, folder)
+        steps = further_steps(recipe, folder, publish_repo, train, model_cache)
+        return BuildRun(folder, result, keys, steps)

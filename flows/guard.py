@@ -51,15 +51,21 @@ def hard_exit(status: int) -> None:
 _state: dict[str, Any] = {"seen": False, "timer": None}
 
 
+def _arm_grace(signum: int) -> None:
+    """Ask every thread to stop, and end the process if it has not unwound in GRACE_SECONDS."""
+    request_stop(signum)
+    if _state["timer"] is None:
+        timer = threading.Timer(GRACE_SECONDS, hard_exit, args=(128 + signum,))
+        timer.daemon = True
+        timer.start()
+        _state["timer"] = timer
+
+
 def _on_signal(signum: int, _frame: Any) -> None:
     if _state["seen"]:  # the second signal: no more waiting
         hard_exit(128 + signum)
     _state["seen"] = True
-    request_stop(signum)
-    timer = threading.Timer(GRACE_SECONDS, hard_exit, args=(128 + signum,))
-    timer.daemon = True
-    timer.start()
-    _state["timer"] = timer
+    _arm_grace(signum)
     raise Interrupted(signum)
 
 
@@ -82,6 +88,35 @@ def signal_guard() -> Iterator[None]:
             _state["timer"].cancel()
         _state.update(seen=False, timer=None)
         clear_stop()
+
+
+@contextlib.contextmanager
+def threads_stop_on_sigterm() -> Iterator[None]:
+    """Inside a Prefect flow run: SIGTERM also asks the task threads to stop.
+
+    While a flow runs, Prefect's engine holds SIGTERM: its handler raises `TerminationSignal`
+    in the main thread, which then waits for the task threads before passing the signal on to
+    `signal_guard`'s handler. A task thread rendering rows never heard of it, so the build
+    waited for every row. Here the stop request (and the grace timer) come first, then
+    Prefect's handler runs as before. A no-op off the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    engine_handler = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        _arm_grace(signum)
+        if callable(engine_handler):
+            engine_handler(signum, frame)
+        else:
+            _on_signal(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGTERM) is on_sigterm:
+            signal.signal(signal.SIGTERM, engine_handler)
 
 
 def _popen_dying_with_us(*args: Any, **kwargs: Any) -> subprocess.Popen:

@@ -145,6 +145,8 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
     started = time.perf_counter()
     preset = PRESETS[config.dataset]
     spec = preset.spec(config.dataset, ctx.mirror)
+    if spec.path is not None and Path(spec.path).is_dir():
+        raise SourceError(f"{spec.path}: is a folder, expected a file")
     if spec.path is not None and not Path(spec.path).is_file():
         raise SourceError(f"{spec.path}: file not found in the mirror")
     labels = Labels(

@@ -112,6 +112,10 @@ def _json_rows(path: Path, data: bytes, lines: bool) -> list[Row]:
             raise SourceError(
                 f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
             ) from error
+        if not isinstance(loaded, list | dict):
+            raise SourceError(
+                f"{path}: holds {_json_type(loaded)}, expected a JSON list of rows (or one object)"
+            )
         values = loaded if isinstance(loaded, list) else [loaded]
     for index, value in enumerate(values):
         if not isinstance(value, dict):
@@ -119,6 +123,17 @@ def _json_rows(path: Path, data: bytes, lines: bool) -> list[Row]:
                 f"{path}: item {index} is {type(value).__name__}, expected an object (a row)"
             )
     return values
+
+
+def _json_type(value: Any) -> str:
+    """JSON's name for the type of a decoded value (`null`, `number`, `string`, ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else type(value).__name__
 
 
 def _delimited_rows(path: Path, data: bytes, separator: str) -> list[Row]:
@@ -143,7 +158,13 @@ def read_file(path: Path) -> list[Row]:
             return _delimited_rows(path, data, "\t" if kind == ".tsv" else ",")
     except SourceError:
         raise
-    except (OSError, UnicodeDecodeError, ValueError, pa.ArrowException) as error:
+    except UnicodeDecodeError as error:
+        raise SourceError(
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); re-encode it as UTF-8"
+        ) from error
+    except RecursionError as error:
+        raise SourceError(f"{path}: nested too deeply to read (JSON depth limit)") from error
+    except (OSError, ValueError, pa.ArrowException) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise SourceError(f"{path}: cannot read this {kind or 'file'} file: {detail}") from error
     except Exception as error:  # polars' own errors: still one line naming the file

@@ -56,7 +56,9 @@ def from_messages(row: Mapping[str, Any], column: str) -> Messages:
 def from_sharegpt(row: Mapping[str, Any], column: str) -> Messages:
     """Messages of a ShareGPT row: {from, value} turns, or alternating strings from the user."""
     turns = turn_list(row, column)
-    if turns and all(isinstance(turn, str) for turn in turns):
+    # plain values (no {from, value} turn) alternate user, assistant; `checked` rejects a
+    # number or null among them as non_string_content, never coercing it
+    if turns and not any(isinstance(turn, Mapping | list | tuple) for turn in turns):
         roles = ["user", "assistant"] * (len(turns) // 2 + 1)
         return checked([{"role": r, "content": t} for r, t in zip(roles, turns, strict=False)])
     out = []

@@ -127,7 +127,9 @@ def test_build_check_fails_on_damage_before_rebuilding(case, workspace, capfd, t
     damage(checked / "tiny")
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(GOOD_RECIPE)
-    outcome = run_cli(["build", recipe, "--check", "--output-dir", checked, "--mirror", mirror], capfd)
+    outcome = run_cli(
+        ["build", recipe, "--check", "--output-dir", checked, "--mirror", mirror], capfd
+    )
     judge(f"check:{case}", outcome, fragments, workspace)
     assert not [p for p in checked.iterdir() if p.name.startswith(".")]
 
@@ -159,9 +161,13 @@ def test_export_writes_inside_a_folder_and_deletes_nothing(workspace, capfd, tmp
 
 def test_export_again_updates_an_earlier_export(workspace, capfd, tmp_path):
     dest = tmp_path / "example"
-    assert run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", dest], capfd).code == 0
+    assert (
+        run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", dest], capfd).code == 0
+    )
     (dest / "plots" / "old.png").write_bytes(b"stale")
-    assert run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", dest], capfd).code == 0
+    assert (
+        run_cli(["card", "tiny", "--output-dir", workspace.out, "--export", dest], capfd).code == 0
+    )
     assert not (dest / "plots" / "old.png").exists()
     tally_judged("export:again")
 
@@ -239,7 +245,9 @@ def _umask() -> int:
 def build_tiny(tmp_path, workspace, capfd, mirror, *extra: str):
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(GOOD_RECIPE)
-    return run_cli(["build", recipe, "--output-dir", workspace.out, "--mirror", mirror, *extra], capfd)
+    return run_cli(
+        ["build", recipe, "--output-dir", workspace.out, "--mirror", mirror, *extra], capfd
+    )
 
 
 def test_disk_full_while_writing_parquet(workspace, capfd, tmp_path, mirror, monkeypatch):

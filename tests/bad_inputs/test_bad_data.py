@@ -1,7 +1,8 @@
 """Bad data files: a mirror whose lima/lima.json is each file of lima/ (expectations in
 lima/expect.json). The build fails with one line naming the file (reading errors) or the
 source and the reject reason (rows that cannot become instances), before the card writer;
-the good mixture of the same name is untouched.
+the good mixture of the same name is untouched. Rows are in the layout the `lima` preset reads
+from the mirror (LLaMA-Factory's Alpaca export); reject reasons are those of instances/formats/.
 """
 
 from __future__ import annotations
@@ -76,11 +77,20 @@ def test_split_leaving_train_empty_says_so(tmp_path, workspace, capfd, mirror):
     judge("data:train_empty", outcome, ["train split is empty", "validation"], workspace)
 
 
-def test_wrong_types_are_rejected_not_coerced(mirror):
-    from generators.existing import NUL_CHARACTER, WRONG_TYPE, row_messages
+def test_wrong_types_are_rejected_not_coerced():
+    """The issue's `{"conversations": [123, null]}` is rejected with a stable reason, in the
+    Hub's LIMA layout (sharegpt) and the mirror's (alpaca): never "123" -> "None"."""
+    from instances.formats import RowReject, row_messages
+    from instances.formats.common import NON_STRING, NUL_CHARACTER
 
-    assert row_messages({"conversations": [123, None]}) == [
-        {"role": "user", "content": 123},
-        {"role": "assistant", "content": None},
-    ]  # the generator rejects these as wrong_type: never "123" -> "None"
-    assert WRONG_TYPE == "wrong_type" and NUL_CHARACTER == "nul_character"
+    def reason(fmt: str, row: dict) -> str:
+        with pytest.raises(RowReject) as rejected:
+            row_messages(fmt, row, lambda field: field)
+        return rejected.value.reason
+
+    assert reason("sharegpt", {"conversations": [123, None]}) == NON_STRING
+    assert reason("sharegpt", {"conversations": ["q", 4.5]}) == NON_STRING
+    assert reason("alpaca", {"instruction": 123, "output": "o"}) == NON_STRING
+    assert reason("alpaca", {"instruction": "i", "output": "o", "history": [[1, 2]]}) == NON_STRING
+    assert reason("sharegpt", {"conversations": ["a\x00b", "c"]}) == NUL_CHARACTER
+    assert NON_STRING == "non_string_content" and NUL_CHARACTER == "nul_character"

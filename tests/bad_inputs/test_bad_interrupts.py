@@ -1,7 +1,8 @@
 """Interrupts: SIGTERM and SIGINT stop a build that is rendering a hostile template (exit
 128 + signal, one line, no temporary left, the earlier mixture unchanged); SIGKILL of a build
-takes its Prefect temporary server with it. The test waits on the build's own progress output
-(a row rendered) and on process exit (pidfds), never on sleeps.
+leaves no child running but the one local Prefect server, which ends with its owner. The
+test waits on the build's own progress output (a row rendered) and on process exit (pidfds),
+never on sleeps.
 """
 
 from __future__ import annotations
@@ -123,24 +124,57 @@ def test_a_signal_stops_a_rendering_build(signum, tmp_path, workspace, mirror, h
     judge(f"interrupt:{signum.name}", outcome, [signum.name], workspace, code=128 + signum)
 
 
+def descendants_of(pid: int) -> list[int]:
+    """`pid`'s children, their children, and so on."""
+    found, todo = [], [pid]
+    while todo:
+        children = children_of(todo.pop())
+        found += children
+        todo += children
+    return found
+
+
 @pytest.mark.slow
-def test_sigkill_takes_the_prefect_temporary_server_with_it(tmp_path, workspace, mirror):
+def test_sigkill_leaves_no_server_but_the_owned_local_one(tmp_path, workspace, mirror):
+    """The CLI runs flows against one long-lived local Prefect server (flows/server.py), not a
+    temporary server per command. SIGKILL of a build leaves no child of it running but that
+    server, recorded under its PREFECT_HOME for the next command; and that server ends with the
+    process that owns it (INSTRUCTMIX_PREFECT_SERVER_OWNER), so nothing is orphaned."""
+    from flows.server import OWNER_VARIABLE, PID_FILE, stop_server
+
+    home = tmp_path / "prefect-home"
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env.update(HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join(sys.path))
-    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    process = start_build(tmp_path, workspace.out, mirror, env)
+    env.update(HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join(sys.path), PREFECT_HOME=str(home))
+    env[OWNER_VARIABLE] = str(owner.pid)
     try:
-        wait_for_a_rendered_row(process)
-        servers = children_of(process.pid)
-        assert servers, "the build started no Prefect temporary server"
-        process.kill()
-        process.wait()
-    finally:
-        if process.poll() is None:
+        process = start_build(tmp_path, workspace.out, mirror, env)
+        try:
+            wait_for_a_rendered_row(process)
+            children = children_of(process.pid)
+            server = int((home / PID_FILE).read_text())
+            assert server in children, "the build started no local Prefect server"
+            server_tree = [server, *descendants_of(server)]
             process.kill()
             process.wait()
-    survivors = [pid for pid in servers if not wait_gone(pid, 60)]
-    assert not survivors, f"children outlived the killed build: {survivors}"
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        survivors = [pid for pid in children if pid != server and not wait_gone(pid, 60)]
+        assert not survivors, f"children outlived the killed build: {survivors}"
+        assert not wait_gone(server, 0), "the local server did not outlive a build it serves"
+        owner.kill()  # its owner gone, the server and its own children stop
+        owner.wait()
+        left = [pid for pid in server_tree if not wait_gone(pid, 60)]
+        assert not left, f"the local Prefect server outlived its owner: {left}"
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
+        stop_server(home)
     # What SIGKILL leaves (a hidden temporary, if any) the next build removes: its PID is dead.
     shutil.rmtree(tmp_path / "mirror")
     assert tree_digest(workspace.good) == workspace.digest

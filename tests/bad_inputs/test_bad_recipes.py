@@ -46,7 +46,9 @@ def test_a_mirror_that_is_a_file_is_not_reported_missing(workspace, capfd, tmp_p
     mirror_file.write_text("not a folder")
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text((HERE / "recipes" / "count_zero.yaml").read_text().replace("0", "5"))
-    outcome = run_cli(["build", recipe, "--output-dir", workspace.out, "--mirror", mirror_file], capfd)
+    outcome = run_cli(
+        ["build", recipe, "--output-dir", workspace.out, "--mirror", mirror_file], capfd
+    )
     judge("recipe:mirror_is_file", outcome, ["mirror.txt", "is a file"], workspace)
     assert "does not exist" not in outcome.error_lines[0]
 
