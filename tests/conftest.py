@@ -16,6 +16,10 @@ from mirror_path import MIRROR
 
 loopback_only.install()
 
+# --doctest-modules would import the two conftest.py files as one module named `conftest`
+# (pytest itself loads them apart): their fixtures have no doctests to collect.
+collect_ignore = ["conftest.py", "bad_inputs/conftest.py"]
+
 # Prefect reads its settings at import: isolate it before anything imports prefect (never the
 # project's .prefect/, whose server the session's end would otherwise stop).
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="instructmix-prefect-")

@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_RECIPE, judge, run_cli, tally_judged, tree_digest
+from corpus import GOOD_RECIPE, judge, run_cli, tally_judged, tree_digest
 
 
 def flip_byte(path: Path) -> None:

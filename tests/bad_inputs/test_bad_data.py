@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_RECIPE, HERE, judge, run_cli
+from corpus import GOOD_RECIPE, HERE, judge, run_cli
 
 EXPECT = json.loads((HERE / "lima" / "expect.json").read_text())
 

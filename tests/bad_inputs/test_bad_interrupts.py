@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Outcome, judge, tally_judged, tree_digest
+from corpus import Outcome, judge, tally_judged, tree_digest
 from test_bad_templates import hostile_mirror
 
 NESTED = """dataset: glue

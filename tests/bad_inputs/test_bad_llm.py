@@ -7,7 +7,7 @@ import email.utils
 import time
 
 import pytest
-from conftest import judge, run_cli, tally_judged
+from corpus import judge, run_cli, tally_judged
 from faulty_llm import HOLD, JSON, OK_BODY, FaultyLLM
 from pydantic import ValidationError
 

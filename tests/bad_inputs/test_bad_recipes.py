@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import HERE, judge, run_cli
+from corpus import HERE, judge, run_cli
 
 CASES = sorted((HERE / "recipes").glob("*.yaml"))
 

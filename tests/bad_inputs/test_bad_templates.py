@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import HERE, judge, run_cli, tally_judged
+from corpus import HERE, judge, run_cli, tally_judged
 
 from generators.templated import budget
 from generators.templated.render import RenderFailure, render
