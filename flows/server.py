@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from instances import InstructmixError
+from instances.tempfiles import pid_alive
 
 PID_FILE = "server.pid"  # the name `prefect server stop` reads
 URL_FILE = "server.url"
@@ -50,16 +51,6 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _read_pid(home: Path) -> int | None:
     try:
         return int((home / PID_FILE).read_text().strip())
@@ -70,7 +61,7 @@ def _read_pid(home: Path) -> int | None:
 def recorded_url(home: Path) -> str | None:
     """The API URL of the server recorded under `home` when its process still runs."""
     pid = _read_pid(home)
-    if pid is None or not _alive(pid) or not (home / URL_FILE).is_file():
+    if pid is None or not pid_alive(pid) or not (home / URL_FILE).is_file():
         return None
     return (home / URL_FILE).read_text().strip() or None
 
@@ -119,7 +110,7 @@ def wait_healthy(home: Path, url: str, timeout: float = START_TIMEOUT_SECONDS) -
     deadline = time.monotonic() + timeout
     while not healthy(url):
         pid = _read_pid(home)
-        if pid is None or not _alive(pid) or time.monotonic() > deadline:
+        if pid is None or not pid_alive(pid) or time.monotonic() > deadline:
             raise ServerError(
                 f"the local Prefect server at {url} did not start; see {home / LOG_FILE} "
                 "(or set PREFECT_API_URL to a running server)"
@@ -149,16 +140,16 @@ def stop_server(home: Path, timeout: float = 30.0) -> bool:
     pid = _read_pid(home)
     for name in (PID_FILE, URL_FILE):
         (home / name).unlink(missing_ok=True)
-    if pid is None or not _alive(pid):
+    if pid is None or not pid_alive(pid):
         return False
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
         time.sleep(0.05)
-    if _alive(pid):
+    if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
     return True
 
@@ -188,7 +179,7 @@ def watch(owner: int, command: list[str]) -> int:
     process = subprocess.Popen(command)
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     while process.poll() is None:
-        if not _alive(owner):
+        if not pid_alive(owner):
             process.terminate()
             break
         time.sleep(0.5)

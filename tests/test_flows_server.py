@@ -28,7 +28,7 @@ def test_started_once_reused_then_stopped(tmp_path, monkeypatch):
     finally:
         stopped = server.stop_server(home)
     assert stopped and not server.healthy(url)
-    assert not server._alive(int(pid))  # stopped and reaped, not left behind
+    assert not server.pid_alive(int(pid))  # stopped and reaped, not left behind
     assert server.recorded_url(home) is None
     assert server.stop_server(home) is False
 
@@ -64,5 +64,5 @@ def test_a_watched_server_ends_with_its_owner(tmp_path):
     finally:
         owner.communicate(b"")  # the owner ends: its server follows
     os.waitpid(watcher, 0)  # the watcher (a child of this process) exits
-    assert not server._alive(watcher) and not server.healthy(url)
+    assert not server.pid_alive(watcher) and not server.healthy(url)
     assert server.recorded_url(home) is None
