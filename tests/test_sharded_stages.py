@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -180,11 +179,10 @@ from mixtures.sharded import run_recipe
 
 recipe = parse_recipe(json.loads(sys.argv[1]))
 ctx = StageContext(mirror=Path(sys.argv[2]), seed=recipe.seed)
-barrier = Path(sys.argv[4])
 
 def on_shard_done(folder, label, index):
     if label == "bands" and index == 1:
-        barrier.write_text("two near_dedup band shards are done")
+        print("two near_dedup band shards are done", flush=True)  # the parent's barrier
         threading.Event().wait()  # hold here until killed
 
 run_recipe(recipe, ctx, Path(sys.argv[3]), LocalExecutor(1), shard_rows=60,
@@ -194,18 +192,19 @@ run_recipe(recipe, ctx, Path(sys.argv[3]), LocalExecutor(1), shard_rows=60,
 
 def test_a_build_killed_mid_stage_reruns_to_the_same_bytes(reference, tmp_path, mirror):
     recipe, ctx, expected = reference
-    work, barrier = tmp_path / "out" / "work", tmp_path / "barrier"
+    work = tmp_path / "out" / "work"
     child = subprocess.Popen(
-        [sys.executable, "-c", KILLED_BUILD, json.dumps(RECIPE), str(mirror), str(work), barrier],
+        [sys.executable, "-c", KILLED_BUILD, json.dumps(RECIPE), str(mirror), str(work)],
         cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    deadline = time.monotonic() + 300
-    while not barrier.exists():  # the child's barrier file: it is inside near_dedup now
-        assert child.poll() is None, "the build ended before reaching the barrier"
-        assert time.monotonic() < deadline, "the build never reached the barrier"
-        time.sleep(0.05)
+    # blocks until the child reports the barrier (it is inside near_dedup now) or ends
+    reached = any("band shards are done" in line for line in child.stdout)
+    assert reached, "the build ended before reaching the barrier"
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
+    child.stdout.close()
     stage = next(work.glob("*-near_dedup"))
     assert not (stage / "stage.json").exists()
     reused = {p: p.stat().st_mtime_ns for p in stage.glob("*-0000[01].parquet")}
