@@ -12,7 +12,6 @@ recipe source: rows, mean and quantiles), and the scorer's own figures (`usage`)
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Annotated, Any, Literal
 
@@ -21,6 +20,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
 from filters.dispatch import Transformed, Verdicts
+from filters.ranking import recipe_sources
 from filters.scorers import heuristic, llm_judge, reward_model
 from filters.text import prompts_and_responses
 from instances.context import StageContext
@@ -42,13 +42,6 @@ class Config(BaseModel):
         default="quality", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="meta key written"
     )
     scorer: ScorerConfig = Field(default_factory=heuristic.Config)
-
-
-def _group_labels(table: pa.Table) -> list[str]:
-    """Per row: the recipe's label for its source (meta.recipe_source), else its `source`."""
-    sources = table.column("source").to_pylist()
-    metas = table.column("meta").to_pylist()
-    return [json.loads(m).get("recipe_source") or s for m, s in zip(metas, sources, strict=True)]
 
 
 def distribution(scores: np.ndarray, groups: list[str]) -> dict[str, dict[str, Any]]:
@@ -106,7 +99,7 @@ def transform(table: pa.Table, config: Config, ctx: StageContext | None = None) 
         "scorer": config.scorer.settings(),
         "scored": int(np.isfinite(values).sum()),
         "unscored": dict(sorted(Counter(r for r in reasons if r).items())),
-        "distribution": distribution(values, _group_labels(scored)),
+        "distribution": distribution(values, recipe_sources(scored)),
         **figures,
     }
     return Transformed(scored, Verdicts.keep_all(scored.num_rows, extras))

@@ -1,18 +1,19 @@
-"""Numeric scores in a row's `meta`: the one place that reads and writes them.
+"""Numeric scores in a row's `meta`, through the one `meta` module.
 
 A score stage writes `meta[name]` (a float) and, for rows it could not score, `meta[name_error]`
 (a reason code) instead. Readers get NaN for a row without a usable score: a missing key, a
-non-number or a boolean. (These helpers belong in the shared `meta` module; keep them together.)
+non-number or a boolean (`instances.meta.numbers`, the reader dedup and sampling use too).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+
+from instances import meta
 
 
 def error_key(name: str) -> str:
@@ -24,28 +25,14 @@ def error_key(name: str) -> str:
     return f"{name}_error"
 
 
-def score_of(meta: str | dict, name: str) -> float:
-    """The numeric `meta[name]` of one row, NaN when absent or not a number.
-
-    >>> score_of('{"quality": 4}', "quality"), score_of("{}", "quality")
-    (4.0, nan)
-    """
-    data = json.loads(meta) if isinstance(meta, str) else meta
-    value = data.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return math.nan
-    return float(value)
-
-
 def read_scores(table: pa.Table, name: str) -> np.ndarray:
     """Per row of `table`: its `name` score as float64, NaN where it has none."""
-    return np.array([score_of(m, name) for m in table.column("meta").to_pylist()], dtype=float)
+    return meta.numbers(table.column("meta"), name, missing=math.nan)
 
 
 def read_errors(table: pa.Table, name: str) -> list[str | None]:
     """Per row: why it has no `name` score (its `meta[name_error]`), or None."""
-    key = error_key(name)
-    return [json.loads(m).get(key) for m in table.column("meta").to_pylist()]
+    return meta.strings(table.column("meta"), error_key(name))
 
 
 def write_scores(
@@ -64,14 +51,13 @@ def write_scores(
     errors = errors if errors is not None else [None] * table.num_rows
     key = error_key(name)
     metas = []
-    for meta, score, error in zip(table.column("meta").to_pylist(), scores, errors, strict=True):
-        data = json.loads(meta)
+    for text, score, error in zip(table.column("meta").to_pylist(), scores, errors, strict=True):
+        data = meta.loads(text)
         data.pop(name, None)
         data.pop(key, None)
         if score is not None and math.isfinite(score):
             data[name] = round(float(score), 6)
         else:
             data[key] = error or "unscored"
-        metas.append(json.dumps(data, ensure_ascii=False, sort_keys=True))
-    index = table.schema.get_field_index("meta")
-    return table.set_column(index, "meta", pa.array(metas, pa.string()))
+        metas.append(meta.dumps(data))
+    return meta.replace_column(table, metas)
