@@ -5,6 +5,9 @@ never builds Python dicts); writes re-encode each row's object with sorted keys,
 provenance always gives the same bytes.
 
 >>> import pyarrow as pa
+
+if TYPE_CHECKING:
+    import polars as pl
 >>> column = pa.array(['{"quality": 4, "recipe_source": "lima"}', '{"quality": true}', "{}"])
 >>> strings(column, "recipe_source")
 ['lima', None, None]
@@ -17,11 +20,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import polars as pl
 
 COLUMN = "meta"
 MISSING_SCORE = float("-inf")
@@ -54,6 +59,8 @@ def loads(text: str | None) -> dict[str, Any]:
 
 
 def _texts(column: Column) -> pl.Series:
+    import polars as pl  # imported when used: readers of a mixture (training) need no polars
+
     if isinstance(column, pa.ChunkedArray | pa.Array):
         series = pl.from_arrow(column)  # no Python strings: Arrow buffers straight to polars
         return series.cast(pl.String).rename(COLUMN)
@@ -95,6 +102,8 @@ def numbers(column: Column, key: str | None, missing: float = MISSING_SCORE) -> 
             ],
             dtype=float,
         )
+    import polars as pl
+
     raw = _texts(column).str.json_path_match(f"$.{key}")
     parsed = pl.select(
         pl.when(raw.is_in(["true", "false"]))
@@ -106,6 +115,8 @@ def numbers(column: Column, key: str | None, missing: float = MISSING_SCORE) -> 
 
 def integers(column: Column, key: str, missing: int = 0) -> list[int]:
     """`meta[key]` of every row as an int; `missing` where absent or not an integer."""
+    import polars as pl
+
     raw = pl.Series(strings(column, key), dtype=pl.String)
     return raw.cast(pl.Int64, strict=False).fill_null(missing).to_list()
 
