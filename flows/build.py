@@ -4,8 +4,7 @@ The flow holds no build logic: it calls `mixtures.build.build`, the one stage se
 stage runner (`TaskStages`) that makes each stage call a thin Prefect task. Sources are
 generated concurrently, cached by spec, input-file sha256 and code, and retried when they read
 from the Hub; row-wise filters run per shard (mapped tasks); each stage logs one line with its
-counters. Where tasks run is chosen with `build_flow.with_options(task_runner=...)`; the output
-is the same.
+counters.
 
     >>> build_flow("demo")  # doctest: +SKIP
 """

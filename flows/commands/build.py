@@ -14,8 +14,6 @@ import typer
 
 from flows.options import (
     DEFAULT_OUTPUT_DIR,
-    DaskAddress,
-    DaskWorkers,
     Mirror,
     ModelCache,
     OutputDir,
@@ -52,8 +50,6 @@ def build(
     shard_rows: Annotated[int, typer.Option(min=1, help="rows per shard of row-wise filters")] = (
         50_000
     ),
-    dask_address: DaskAddress = None,
-    dask_workers: DaskWorkers = None,
     executor: Annotated[
         str,
         typer.Option(
@@ -97,28 +93,22 @@ def build(
         "executor": executor,
         "ray_address": ray_address,
     }
-    runner = (dask_address, dask_workers)
     if check:
-        check_build(ctx, recipe, run_ctx, output_dir, options, runner, started)
+        check_build(ctx, recipe, run_ctx, output_dir, options, started)
         return
     options.update(publish_repo=publish_repo, train=train, output_dir=str(output_dir))
     options["model_cache"] = str(model_cache) if model_cache else None
-    result = run_flow(ctx, options, runner)
+    result = run_flow(ctx, options)
     splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.build.splits.items())
-    from flows.runners import describe
-
-    title = f"{recipe.name}: {splits} ({describe(*runner)})"
+    title = f"{recipe.name}: {splits} (executor {executor})"
     print_summary(result.build.funnel, title, time.perf_counter() - started)
     for step, outcome in result.steps.items():
         typer.echo(f"{step}: {outcome}")
     typer.echo(f"built {output_dir / recipe.name}")
 
 
-def run_flow(ctx: typer.Context, options: dict, runner: tuple[str | None, int | None]):
+def run_flow(ctx: typer.Context, options: dict):
     """Run the build flow with `options` against the local Prefect server (or PREFECT_API_URL)."""
-    from flows.runners import task_runner
-
-    selected = task_runner(*runner)
     from flows.build import build_flow  # Prefect is slow to import: only once input is good
     from flows.guard import children_die_with_us
     from flows.quiet import quiet_prefect
@@ -127,7 +117,7 @@ def run_flow(ctx: typer.Context, options: dict, runner: tuple[str | None, int | 
     quiet_prefect(ctx)
     children_die_with_us()
     with prefect_api():
-        return build_flow.with_options(task_runner=selected)(**options)
+        return build_flow(**options)
 
 
 def check_build(
@@ -136,7 +126,6 @@ def check_build(
     run_ctx: StageContext,
     output_dir: Path,
     options: dict,
-    runner: tuple[str | None, int | None],
     started: float,
 ) -> None:
     """Rebuild into a scratch folder and compare its manifest with the built one's lock.
@@ -155,7 +144,7 @@ def check_build(
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".check-", dir=output_dir) as scratch:
         # no result cache: a check regenerates every source
-        result = run_flow(ctx, {**options, "output_dir": scratch, "result_cache": None}, runner)
+        result = run_flow(ctx, {**options, "output_dir": scratch, "result_cache": None})
         rebuilt = result.folder.manifest()
     message = check_message(recipe.name, locked, rebuilt)
     if message:
