@@ -29,13 +29,14 @@ from flows.caching import SOURCE_CACHE, results_dir
 from flows.concurrency import llm_limit, llm_slot
 from flows.guard import threads_stop_on_sigterm
 from flows.settings import resolve_mirror
-from flows.sharding import DEFAULT_SHARD_ROWS, is_row_wise, merge_results, shard
 from instances import InstructmixError, Report, StageResult
 from instances.context import StageContext
 from mixtures import build as stages
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec, read_recipe
 from mixtures.scale import scale_recipe, scaled_recipe_yaml
+from mixtures.sharded import DEFAULT_SHARD_ROWS
+from mixtures.table_shards import is_row_wise, merge_results, shard
 
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10

@@ -10,10 +10,11 @@ import yaml
 from pipeline_support import make_mini_mirror
 
 from filters import exact_dedup, length
-from flows import caching, schedules, sharding
+from flows import caching, schedules
 from instances import make_instance, make_table
 from instances.context import StageContext
-from mixtures import source_key
+from mixtures import global_stages, source_key
+from mixtures import table_shards as sharding
 from mixtures.build import apply_filter
 from mixtures.recipe import SourceSpec
 
@@ -161,7 +162,7 @@ def test_every_schedulable_flow_imports():
 
 
 def test_shard_reports_add_counts_and_keep_examples():
-    merged = sharding.merge_extras(
+    merged = global_stages.merge_extras(
         {"languages": {"en": 3}, "declared_disagreed": 1, "example": "a b", "share": 0.5},
         {"languages": {"en": 2, "de": 1}, "declared_disagreed": 0, "example": "c d", "share": 0.4},
     )
