@@ -27,10 +27,10 @@ from filters.score import llm_slots
 from flows.artifacts import publish_artifacts
 from flows.caching import SOURCE_CACHE, results_dir
 from flows.concurrency import llm_limit, llm_slot
-from flows.guard import threads_stop_on_sigterm
 from flows.settings import resolve_mirror
 from instances import InstructmixError, Report, StageResult
 from instances.context import StageContext
+from instances.lifecycle import threads_stop_on_sigterm
 from mixtures import build as stages
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec, read_recipe

@@ -110,12 +110,10 @@ def build(
 def run_flow(ctx: typer.Context, options: dict):
     """Run the build flow with `options` against the local Prefect server (or PREFECT_API_URL)."""
     from flows.build import build_flow  # Prefect is slow to import: only once input is good
-    from flows.guard import children_die_with_us
     from flows.quiet import quiet_prefect
     from flows.server import prefect_api
 
     quiet_prefect(ctx)
-    children_die_with_us()
     with prefect_api():
         return build_flow(**options)
 
