@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from data_cards.run_tables import print_summary
 from flows.options import (
     DEFAULT_OUTPUT_DIR,
     Mirror,
@@ -21,7 +22,6 @@ from flows.options import (
     ResultCache,
 )
 from flows.settings import resolve_mirror
-from flows.summary import print_summary
 from instances.context import StageContext
 from mixtures.build import check_inputs, recipe_inputs
 from mixtures.folder import MixtureFolder

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,3 +138,24 @@ def embedded_server(checkpoint: Path, port: int | None = None) -> Iterator[Embed
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def endpoint(
+    base_url: str | None, model: str | None, embedded: bool, checkpoint: Callable[[], Path]
+) -> Iterator[tuple[str, str]]:
+    """(base_url, model) of the endpoint a run calls: the one given, or (with `embedded`, or no
+    `base_url`) the embedded server on `checkpoint()`, served for the block."""
+    if base_url and not embedded:
+        if not model:
+            raise InstructmixError("--model (or OPENAI_MODEL) is required with --base-url")
+        yield base_url, model
+        return
+    print(
+        "starting the embedded SmolLM2-135M-Instruct endpoint (slow and weak; "
+        "use --base-url for a real model)",
+        file=sys.stderr,
+    )
+    with embedded_server(checkpoint()) as server:
+        print(f"embedded endpoint ready at {server.base_url}", file=sys.stderr)
+        yield server.base_url, server.model
