@@ -33,8 +33,8 @@ from instances.context import StageContext
 from instances.lifecycle import threads_stop_on_sigterm
 from mixtures import build as stages
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
-from mixtures.recipe import Recipe, SourceSpec, read_recipe
-from mixtures.scale import scale_recipe, scaled_recipe_yaml
+from mixtures.recipe import Recipe, SourceSpec
+from mixtures.scale import recipe_for_run
 from mixtures.sharded import DEFAULT_SHARD_ROWS
 from mixtures.table_shards import is_row_wise, merge_results, shard
 
@@ -162,15 +162,6 @@ def warn_shortfalls(reports: list[Report]) -> None:
             )
 
 
-def load_for_run(recipe: str, limit: int | None) -> tuple[Recipe, str]:
-    """The recipe to build and its YAML text for the card (the scaled recipe under --limit)."""
-    loaded, _, text = read_recipe(recipe)
-    if limit is None:
-        return loaded, text
-    scaled = scale_recipe(loaded, limit)
-    return scaled, scaled_recipe_yaml(scaled)
-
-
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
 def artifacts_task(name: str, result: stages.BuildResult, folder: MixtureFolder) -> dict[str, str]:
     """Publish the funnel and composition tables and the card to the Prefect UI."""
@@ -260,7 +251,7 @@ def build_flow(
     RAY_ADDRESS, in bounded memory); the output is byte-identical.
     """
     with threads_stop_on_sigterm():  # a SIGTERM stops the rendering task threads too
-        loaded, recipe_yaml = load_for_run(recipe, limit)
+        loaded, recipe_yaml = recipe_for_run(recipe, limit)
         ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
         stages.check_inputs(loaded, ctx)
         if train and loaded.train is None:

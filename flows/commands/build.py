@@ -24,11 +24,11 @@ from flows.options import (
 from flows.settings import resolve_mirror
 from instances.context import StageContext
 from mixtures.build import check_inputs, recipe_inputs
-from mixtures.folder import MixtureFolder
-from mixtures.manifest import ManifestMismatch, check_message, input_hashes, precheck
-from mixtures.recipe import Recipe, load_recipe
-from mixtures.scale import scale_recipe
-from mixtures.verify import verify_mixture
+from mixtures.folder import MANIFEST
+from mixtures.manifest import ManifestMismatch, check_message, input_hashes
+from mixtures.recipe import Recipe
+from mixtures.scale import recipe_for_run
+from mixtures.verify import check_before_rebuild
 
 
 def build(
@@ -79,9 +79,7 @@ def build(
         raise typer.BadParameter(f"--executor must be memory, local or ray, not {executor!r}")
     if ray_address:
         executor = "ray"  # a Ray address (flag or $RAY_ADDRESS) means: run there
-    recipe = load_recipe(name)  # validated before any work
-    if limit is not None:
-        recipe = scale_recipe(recipe, limit)
+    recipe, _ = recipe_for_run(name, limit)  # validated before any work
     run_ctx = StageContext(mirror=resolve_mirror(mirror), seed=recipe.seed)
     check_inputs(recipe, run_ctx)
     options = {
@@ -130,15 +128,9 @@ def check_build(
 
     A changed recipe or input file fails before the (long) rebuild.
     """
-    locked_path = MixtureFolder(output_dir / recipe.name).manifest_path
-    if not locked_path.is_file():
-        raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
-    locked = MixtureFolder(locked_path.parent).manifest()
+    folder = output_dir / recipe.name
     inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
-    early = precheck(locked, recipe, inputs)
-    if early:
-        raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
-    verify_mixture(locked_path.parent)  # the shipped bytes: fast, names the first that differs
+    locked = check_before_rebuild(folder, recipe, inputs)
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".check-", dir=output_dir) as scratch:
         # no result cache: a check regenerates every source
@@ -148,4 +140,4 @@ def check_build(
     if message:
         raise ManifestMismatch(message)
     print_summary(result.build.funnel, f"{recipe.name}: check", time.perf_counter() - started)
-    typer.echo(f"check passed: rebuild of {recipe.name!r} matches {locked_path}")
+    typer.echo(f"check passed: rebuild of {recipe.name!r} matches {folder / MANIFEST}")

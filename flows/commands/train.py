@@ -48,14 +48,12 @@ def train(
 
 def run_preflight(name: str, output_dir: Path, model_cache: Path | None) -> None:
     """Print the pre-flight report of training on mixture NAME; exit 1 when it blocks."""
-    from flows.train import default_model_cache
+    from flows.settings import model_cache as default_cache
     from train.plan import train_plan
     from train.run import prepare
 
     plan = train_plan(name, output_dir)
-    prepared = prepare(
-        plan.mixture_dir, plan.spec, model_cache or default_model_cache(), show_progress=True
-    )
+    prepared = prepare(plan.mixture_dir, plan.spec, default_cache(model_cache), show_progress=True)
     typer.echo(f"pre-flight of {plan.name} ({plan.mixture_dir}):")
     typer.echo(prepared.report.render())
     if prepared.report.blocking:

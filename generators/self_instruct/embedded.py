@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from instances import InstructmixError
+from instances.daemon import free_port, responds
 from instances.lifecycle import death_signal_preexec
 
 MODEL_NAME = "smollm2-135m-instruct"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve_command(checkpoint: Path, port: int) -> list[str]:
@@ -80,14 +72,6 @@ class EmbeddedServer:
         self.log_path.unlink(missing_ok=True)
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def start_server(
     checkpoint: Path, port: int | None = None, timeout: float = 240.0, threads: int = 1
 ) -> EmbeddedServer:
@@ -119,7 +103,7 @@ def start_server(
                 raise InstructmixError(
                     f"transformers serve exited with {process.returncode}: {tail}"
                 )
-            if _healthy(f"http://127.0.0.1:{port}/health"):
+            if responds(f"http://127.0.0.1:{port}/health"):
                 return server
             time.sleep(1.0)
     except BaseException:  # interrupted while waiting (Ctrl-C, SIGTERM): never orphan it
