@@ -49,10 +49,7 @@ def sft_task(plan: TrainPlan, model_cache: Path, prepared):
         seed=plan.seed,
         prepared=prepared,
     )
-    summary = (
-        f"{result.steps} steps in {result.seconds:.1f} s; loss {result.first_loss:.3f} -> "
-        f"{result.last_loss:.3f}; model in {result.output_dir}"
-    )
+    summary = f"{result.summary()}; model in {result.output_dir}"
     get_run_logger().info(summary)
     create_markdown_artifact(
         key=f"train-result-{plan.name}".replace("_", "-"),

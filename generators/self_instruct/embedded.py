@@ -143,3 +143,18 @@ def endpoint(
     with embedded_server(checkpoint()) as server:
         print(f"embedded endpoint ready at {server.base_url}", file=sys.stderr)
         yield server.base_url, server.model
+
+
+def serve_until_stopped(checkpoint: Path, port: int, threads: int = 1) -> None:
+    """Serve `checkpoint` on 127.0.0.1:`port`, print where, and stop the server when it exits
+    or on KeyboardInterrupt (the caller maps its signals to one)."""
+    server = start_server(checkpoint, port, threads=threads)
+    try:
+        print(
+            f"model: {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)", flush=True
+        )
+        server.process.wait()
+    except KeyboardInterrupt:
+        print("stopping the embedded endpoint", file=sys.stderr)
+    finally:
+        server.stop()
