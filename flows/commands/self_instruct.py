@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from flows.options import ModelCache
+from flows.options import Mirror, ModelCache
 from flows.settings import resolve_mirror, smollm2_checkpoint
 from generators.self_instruct.collection import DEFAULT_ROOT
 from instances import InstructmixError
@@ -91,7 +91,7 @@ def self_instruct(
     ),
     seed: int = typer.Option(0, help="random seed of the in-context sampling"),
     seed_file: Path = typer.Option(None, help="seed tasks JSONL instead of the 175 seeds"),
-    mirror: str = typer.Option(None, help="public-data mirror (or INSTRUCTMIX_MIRROR)"),
+    mirror: Mirror = None,
     cache: Path = typer.Option(None, help="request cache file (default under ~/.cache)"),
     progress: bool = typer.Option(True, help="show a progress bar"),
 ) -> None:

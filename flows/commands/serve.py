@@ -22,24 +22,13 @@ def serve(
 
     Runs go to the local Prefect server (its UI shows them) or to PREFECT_API_URL.
     """
-    serve_schedules(ctx, schedules, llm_limit)
+    from flows.schedules import SCHEDULES_FILE, SchedulesError, deployments_to_serve
 
-
-def serve_schedules(
-    ctx: typer.Context,
-    schedules: Path | None,
-    llm_limit: int | None,
-) -> None:
-    """Validate the schedules file, then serve its deployments until interrupted."""
-    from flows.schedules import SCHEDULES_FILE, SchedulesError, build_deployments, load_schedules
-
-    path = schedules or SCHEDULES_FILE
-    config = load_schedules(path)
-    deployments, skipped = build_deployments(config, str(path))
+    deployments, skipped, limit = deployments_to_serve(schedules)
     for line in skipped:
         typer.secho(f"skipped {line}", err=True, fg=typer.colors.YELLOW)
     if not deployments:
-        raise SchedulesError(f"{path}: no deployment to serve (all skipped)")
+        raise SchedulesError(f"{schedules or SCHEDULES_FILE}: no deployment to serve (all skipped)")
     from prefect import serve as prefect_serve
 
     from flows.concurrency import ensure_llm_limit
@@ -49,7 +38,7 @@ def serve_schedules(
     quiet_prefect(ctx)
     with prefect_api() as url:
         typer.echo(f"serving {len(deployments)} deployments; UI at {url.removesuffix('/api')}")
-        ensure_llm_limit(llm_limit or config.llm_limit)
+        ensure_llm_limit(llm_limit or limit)
         prefect_serve(*deployments)
 
 
