@@ -1,10 +1,10 @@
 """Benchmark: a build-flow rebuild with cached sources against a cold build of the same recipe.
 
 Baseline: the cold run (empty cache: every source is generated). Measured: a second run with an
-unchanged recipe and inputs (sources read back from the cache), and, with --dask-workers N, a
-cold run on a local Dask cluster. All runs write the same Parquet bytes (checked).
+unchanged recipe and inputs (sources read back from the cache). Both runs write the same Parquet
+bytes (checked).
 
-    python -m benchmarks.pipeline_cache [--recipe demo] [--dask-workers 2]
+    python -m benchmarks.pipeline_cache [--recipe demo]
 
 Needs the mirror (INSTRUCTMIX_MIRROR). Uses PREFECT_API_URL when set, else the local server
 under PREFECT_HOME (started before timing; `instructmix server stop` ends it). The last line is
@@ -35,11 +35,9 @@ def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark and print ratios; return the JSON result."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", default="demo", help="recipe name or YAML path")
-    parser.add_argument("--dask-workers", type=int, default=0, help="also a cold run on Dask")
     args = parser.parse_args(argv)
 
     from flows.build import build_flow
-    from flows.runners import task_runner
     from flows.server import prefect_api
 
     with prefect_api(), tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch:
@@ -61,20 +59,6 @@ def main(argv: list[str] | None = None) -> dict:
         }
         print(f"cold (baseline): {cold_s:.1f}s, of which generating sources {generated:.1f}s")
         print(f"cached sources:  {warm_s:.1f}s  ->  {cold_s / warm_s:.2f}x faster")
-        if args.dask_workers:
-            on_dask = build_flow.with_options(
-                task_runner=task_runner(dask_workers=args.dask_workers)
-            )
-            dask_s, dask = _timed(on_dask, args.recipe, root / "dask", None)
-            result["dask_workers"] = args.dask_workers
-            result["dask_cold_s"] = round(dask_s, 2)
-            result["dask_vs_threads"] = round(cold_s / dask_s, 2)
-            result["identical_parquet"] = identical and _parquet(dask.folder.path) == _parquet(
-                cold.folder.path
-            )
-            print(
-                f"cold on {args.dask_workers} Dask workers: {dask_s:.1f}s ({cold_s / dask_s:.2f}x)"
-            )
     print(json.dumps(result))
     return result
 

@@ -171,12 +171,20 @@ def inspect_mixture(
     contains: str | None = None,
     offset: int = 0,
     full_meta: bool = False,
+    by: str | None = None,
 ) -> int:
     """Show up to `limit` matching rows of the mixture in `folder`; return how many matched.
 
-    `split`, `contains` and `offset` narrow and page the kept rows only.
+    `split`, `contains` and `offset` narrow and page the kept rows only; `by` counts the kept
+    rows by a column instead of showing them (and returns 0).
     """
     console = console or Console()
+    if rejected and any(option is not None for option in (split, contains, by, offset or None)):
+        raise InstructmixError("--split, --contains, --offset and --by apply to kept rows")
+    if by is not None:
+        require_built(folder)
+        show_counts(folder, by, RowFilter(split, source, task, category, contains), console)
+        return 0
     if reason is not None and not rejected:
         raise InstructmixError("--reason applies to rejected rows: add --rejected")
     if not rejected:

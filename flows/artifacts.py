@@ -1,13 +1,14 @@
-"""What a build run shows in the Prefect UI: funnel and composition tables, the card."""
+"""What a build run shows in the Prefect UI: funnel and composition tables (rows from
+`data_cards.run_tables`), the card."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
+from data_cards.run_tables import composition_rows, funnel_rows
 from instances import Report
 
 
@@ -19,30 +20,6 @@ def artifact_key(*parts: str) -> str:
     """
     text = "-".join(parts).lower()
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text)).strip("-")
-
-
-def funnel_rows(funnel: list[Report]) -> list[dict[str, Any]]:
-    """One row per stage: rows in/out, drops, the top reasons and seconds."""
-    return [
-        {
-            "stage": report.stage,
-            "rows_in": report.rows_in,
-            "rows_out": report.rows_out,
-            "dropped": report.dropped,
-            "top_reasons": ", ".join(f"{r} {n}" for r, n in report.top_reasons(3)) or "-",
-            "seconds": round(report.seconds, 3),
-        }
-        for report in funnel
-    ]
-
-
-def composition_rows(splits: dict[str, pa.Table]) -> list[dict[str, Any]]:
-    """One row per source of the mixture, as the card's composition table has it (rows, share,
-    mean prompt/response length and, where the card code reports them, origin and tasks)."""
-    from data_cards import stats
-
-    rows = stats.composition(stats.rows_frame(splits))
-    return [dict(row, share=round(row["share"], 4)) for row in rows]
 
 
 def publish_artifacts(

@@ -4,8 +4,7 @@ The flow holds no build logic: it calls `mixtures.build.build`, the one stage se
 stage runner (`TaskStages`) that makes each stage call a thin Prefect task. Sources are
 generated concurrently, cached by spec, input-file sha256 and code, and retried when they read
 from the Hub; row-wise filters run per shard (mapped tasks); each stage logs one line with its
-counters. Where tasks run is chosen with `build_flow.with_options(task_runner=...)`; the output
-is the same.
+counters.
 
     >>> build_flow("demo")  # doctest: +SKIP
 """
@@ -28,15 +27,16 @@ from filters.score import llm_slots
 from flows.artifacts import publish_artifacts
 from flows.caching import SOURCE_CACHE, results_dir
 from flows.concurrency import llm_limit, llm_slot
-from flows.guard import threads_stop_on_sigterm
 from flows.settings import resolve_mirror
-from flows.sharding import DEFAULT_SHARD_ROWS, is_row_wise, merge_results, shard
 from instances import InstructmixError, Report, StageResult
 from instances.context import StageContext
+from instances.lifecycle import threads_stop_on_sigterm
 from mixtures import build as stages
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
-from mixtures.recipe import Recipe, SourceSpec, read_recipe
-from mixtures.scale import scale_recipe, scaled_recipe_yaml
+from mixtures.recipe import Recipe, SourceSpec
+from mixtures.scale import recipe_for_run
+from mixtures.sharded import DEFAULT_SHARD_ROWS
+from mixtures.table_shards import is_row_wise, merge_results, shard
 
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10
@@ -162,15 +162,6 @@ def warn_shortfalls(reports: list[Report]) -> None:
             )
 
 
-def load_for_run(recipe: str, limit: int | None) -> tuple[Recipe, str]:
-    """The recipe to build and its YAML text for the card (the scaled recipe under --limit)."""
-    loaded, _, text = read_recipe(recipe)
-    if limit is None:
-        return loaded, text
-    scaled = scale_recipe(loaded, limit)
-    return scaled, scaled_recipe_yaml(scaled)
-
-
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
 def artifacts_task(name: str, result: stages.BuildResult, folder: MixtureFolder) -> dict[str, str]:
     """Publish the funnel and composition tables and the card to the Prefect UI."""
@@ -260,7 +251,7 @@ def build_flow(
     RAY_ADDRESS, in bounded memory); the output is byte-identical.
     """
     with threads_stop_on_sigterm():  # a SIGTERM stops the rendering task threads too
-        loaded, recipe_yaml = load_for_run(recipe, limit)
+        loaded, recipe_yaml = recipe_for_run(recipe, limit)
         ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
         stages.check_inputs(loaded, ctx)
         if train and loaded.train is None:

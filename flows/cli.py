@@ -28,11 +28,10 @@ from flows.commands import (
     train,
     verify,
 )
-from flows.edge import EDGE_ERRORS, describe, exit_status_for
-from flows.guard import hard_exit, signal_guard
 from flows.settings import recipe_folders
 from instances import InstructmixError
-from instances.lifecycle import Interrupted
+from instances.errors import EDGE_ERRORS, error_line, exit_status_for
+from instances.lifecycle import Interrupted, hard_exit, signal_guard
 from mixtures.recipe_search import set_recipe_folders
 
 app = typer.Typer(
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     except (InstructmixError, Interrupted, KeyboardInterrupt, *EDGE_ERRORS) as error:
         if "--debug" in flags:
             raise
-        typer.secho(f"error: {describe(error)}", err=True, fg=typer.colors.RED)
+        typer.secho(f"error: {error_line(error)}", err=True, fg=typer.colors.RED)
         if isinstance(error, Interrupted | KeyboardInterrupt):
             hard_exit(exit_status_for(error))  # at-exit hooks may wait on stopped servers
         raise SystemExit(exit_status_for(error)) from None

@@ -37,9 +37,3 @@ ModelCache = Annotated[
         "~/.cache/instructmix/models)"
     ),
 ]
-DaskAddress = Annotated[
-    str | None, typer.Option(help="run tasks on the Dask scheduler at this address (tcp://h:8786)")
-]
-DaskWorkers = Annotated[
-    int | None, typer.Option(min=1, help="run tasks on a local Dask cluster of N worker processes")
-]

@@ -130,12 +130,9 @@ def check_parameters(entry: ScheduledRun, flow: Any, where: str) -> None:
 
 
 def build_deployments(
-    schedules: Schedules, where: str = "schedules.yaml", task_runner: Any = None
+    schedules: Schedules, where: str = "schedules.yaml"
 ) -> tuple[list[Any], list[str]]:
-    """The Prefect deployments to serve, and one warning line per entry skipped.
-
-    `task_runner` (e.g. a Dask runner) replaces the build flow's default thread pool.
-    """
+    """The Prefect deployments to serve, and one warning line per entry skipped."""
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron, Interval
 
@@ -146,8 +143,6 @@ def build_deployments(
             continue
         flow = load_flow(entry.flow)
         check_parameters(entry, flow, where)
-        if task_runner is not None and entry.flow == "build":
-            flow = flow.with_options(task_runner=task_runner)
         schedule = (
             Cron(entry.cron, timezone=entry.timezone)
             if entry.cron
@@ -164,3 +159,11 @@ def build_deployments(
             )
         )
     return deployments, skipped
+
+
+def deployments_to_serve(path: Path | None = None) -> tuple[list[Any], list[str], int]:
+    """The deployments of schedules file `path` (default: SCHEDULES_FILE), a line per entry
+    skipped, and the file's LLM limit."""
+    config = load_schedules(path or SCHEDULES_FILE)
+    deployments, skipped = build_deployments(config, str(path or SCHEDULES_FILE))
+    return deployments, skipped, config.llm_limit

@@ -53,14 +53,7 @@ def bootstrap_task(
         cache_path=cache_path,
         show_progress=show_progress,
     )
-    get_run_logger().info(
-        "batch %s: %d instructions in %d rounds (stopped: %s; novelty index %s)",
-        state.batch,
-        len(state.instructions),
-        state.rounds_done,
-        state.stopped,
-        "rebuilt" if state.index_rebuilt else "loaded",
-    )
+    get_run_logger().info(state.summary())
     return state
 
 

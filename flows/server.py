@@ -16,24 +16,19 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 from instances import InstructmixError
+from instances.daemon import HOST, free_port, read_pid, responds, start_detached, stop_pid
 from instances.tempfiles import pid_alive
 
 PID_FILE = "server.pid"  # the name `prefect server stop` reads
 URL_FILE = "server.url"
 LOG_FILE = "server.log"
 LOCK_FILE = "server.lock"
-HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 120.0
 OWNER_VARIABLE = "INSTRUCTMIX_PREFECT_SERVER_OWNER"
 
@@ -44,37 +39,15 @@ class ServerError(InstructmixError):
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
     """True when the Prefect API at `url` answers its health check."""
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _read_pid(home: Path) -> int | None:
-    try:
-        return int((home / PID_FILE).read_text().strip())
-    except (OSError, ValueError):
-        return None
+    return responds(f"{url}/health", timeout)
 
 
 def recorded_url(home: Path) -> str | None:
     """The API URL of the server recorded under `home` when its process still runs."""
-    pid = _read_pid(home)
+    pid = read_pid(home / PID_FILE)
     if pid is None or not pid_alive(pid) or not (home / URL_FILE).is_file():
         return None
     return (home / URL_FILE).read_text().strip() or None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def _secret(name: str) -> bool:
-    """True for variables the server must not inherit (HF_TOKEN, OPENAI_API_KEY, ...)."""
-    return any(part in name.upper() for part in ("TOKEN", "KEY", "SECRET", "PASSWORD"))
 
 
 def start_server(home: Path, owner: int | None = None) -> str:
@@ -83,24 +56,14 @@ def start_server(home: Path, owner: int | None = None) -> str:
     With `owner` (a process id), the server is watched and stopped once that process ends
     (the test suite sets one, so that a killed session leaves no server behind).
     """
-    port = _free_port()
+    port = free_port()
     url = f"http://{HOST}:{port}/api"
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST]
     if owner is not None:
-        command = [sys.executable, "-m", "flows.server", str(owner), *command]
-    env = {key: value for key, value in os.environ.items() if not _secret(key)}
-    env["PREFECT_HOME"] = str(home)
-    env.pop("PREFECT_API_URL", None)
-    with open(home / LOG_FILE, "ab") as log:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # survives this command; stopped by `server stop`
-        )
-    (home / PID_FILE).write_text(str(process.pid))
+        command = [sys.executable, "-m", "instances.daemon", str(owner), *command]
+    env = {"PREFECT_HOME": str(home), "PREFECT_API_URL": None}
+    pid = start_detached([*command, "--port", str(port)], home / LOG_FILE, env)
+    (home / PID_FILE).write_text(str(pid))  # survives this command; `server stop` ends it
     (home / URL_FILE).write_text(url)
     return url
 
@@ -109,7 +72,7 @@ def wait_healthy(home: Path, url: str, timeout: float = START_TIMEOUT_SECONDS) -
     """Wait until the server at `url` is healthy (its first start migrates the database)."""
     deadline = time.monotonic() + timeout
     while not healthy(url):
-        pid = _read_pid(home)
+        pid = read_pid(home / PID_FILE)
         if pid is None or not pid_alive(pid) or time.monotonic() > deadline:
             raise ServerError(
                 f"the local Prefect server at {url} did not start; see {home / LOG_FILE} "
@@ -137,21 +100,10 @@ def ensure_server(
 def stop_server(home: Path, timeout: float = 30.0) -> bool:
     """Stop the server recorded under `home` (SIGTERM, then wait); False when none ran."""
     home = Path(home).resolve()
-    pid = _read_pid(home)
+    pid = read_pid(home / PID_FILE)
     for name in (PID_FILE, URL_FILE):
         (home / name).unlink(missing_ok=True)
-    if pid is None or not pid_alive(pid):
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
-        time.sleep(0.05)
-    if pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
-    return True
+    return stop_pid(pid, timeout)
 
 
 @contextlib.contextmanager
@@ -172,19 +124,3 @@ def prefect_api(home: Path | None = None, owner: int | None = None) -> Iterator[
     url = ensure_server(Path(home or PREFECT_HOME.value()), owner=owner)
     with temporary_settings(updates={PREFECT_API_URL: url}):
         yield url
-
-
-def watch(owner: int, command: list[str]) -> int:
-    """Run the server `command` until it ends, SIGTERM arrives, or process `owner` is gone."""
-    process = subprocess.Popen(command)
-    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
-    while process.poll() is None:
-        if not pid_alive(owner):
-            process.terminate()
-            break
-        time.sleep(0.5)
-    return process.wait()
-
-
-if __name__ == "__main__":  # python -m flows.server OWNER_PID COMMAND...
-    raise SystemExit(watch(int(sys.argv[1]), sys.argv[2:]))

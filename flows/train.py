@@ -14,14 +14,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.settings import cache_root
+from flows.settings import model_cache as default_cache
 from mixtures.folder import DEFAULT_ROOT
 from train.plan import TrainPlan, train_plan
-
-
-def default_model_cache() -> Path:
-    """Converted base models: $INSTRUCTMIX_CACHE/models, else ~/.cache/instructmix/models."""
-    return cache_root() / "models"
 
 
 @task(name="train-preflight", cache_policy=NO_CACHE)
@@ -54,10 +49,7 @@ def sft_task(plan: TrainPlan, model_cache: Path, prepared):
         seed=plan.seed,
         prepared=prepared,
     )
-    summary = (
-        f"{result.steps} steps in {result.seconds:.1f} s; loss {result.first_loss:.3f} -> "
-        f"{result.last_loss:.3f}; model in {result.output_dir}"
-    )
+    summary = f"{result.summary()}; model in {result.output_dir}"
     get_run_logger().info(summary)
     create_markdown_artifact(
         key=f"train-result-{plan.name}".replace("_", "-"),
@@ -75,10 +67,10 @@ def train(
     model_dir: Path | None = None,
 ):
     """Pre-flight and SFT on the built mixture of recipe NAME (under `output_dir`); returns
-    the `TrainResult`. `model_cache` holds converted base models (default:
-    `default_model_cache()`); the model goes to `model_dir` (see `train_plan`).
+    the `TrainResult`. `model_cache` holds converted base models (default: see
+    `flows.settings.model_cache`); the model goes to `model_dir` (see `train_plan`).
     """
     plan = train_plan(name, Path(output_dir), model_dir)
-    cache = Path(model_cache) if model_cache is not None else default_model_cache()
+    cache = default_cache(model_cache)
     prepared = preflight_task(plan, cache)
     return sft_task(plan, cache, prepared)

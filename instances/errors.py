@@ -1,11 +1,15 @@
-"""Errors that carry a one-line, user-facing message naming what and where."""
+"""Errors that carry a one-line, user-facing message naming what and where, and the one line
+(and exit status) for any error that reaches the command line's edge."""
 
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Sequence
 
 from pydantic import ValidationError as PydanticValidationError
+
+from instances.lifecycle import Interrupted
 
 
 class InstructmixError(Exception):
@@ -82,3 +86,59 @@ def describe_validation_error(
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_HINTS = {
+    errno.ENOSPC: "no space left on the device; free some space and build again",
+    errno.EDQUOT: "disk quota exceeded; free some space and build again",
+    errno.EROFS: "the file system is read-only; choose another output folder (--output-dir)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "a path component is a file, not a folder",
+    errno.EISDIR: "is a folder, not a file",
+    errno.EEXIST: "already exists",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.ENOENT: "no such file or folder",
+}
+
+
+def os_error_line(error: OSError) -> str:
+    """One line for an OS error: the file(s) it concerns, what went wrong and what to do."""
+    what = _HINTS.get(error.errno or 0) or error.strerror or type(error).__name__
+    names = [str(n) for n in (error.filename, error.filename2) if n is not None]
+    if not names:
+        return f"{what} ({error})" if str(error) and what not in str(error) else what
+    return f"{' -> '.join(names)}: {what}"
+
+
+def exit_status_for(error: BaseException) -> int:
+    """1 for a user or OS error; 128 + the signal number for an interrupt."""
+    if isinstance(error, Interrupted):
+        return 128 + error.signum
+    if isinstance(error, KeyboardInterrupt):
+        return 128 + 2
+    return 1
+
+
+def error_line(error: BaseException) -> str:
+    """The one line the command line prints for an error that reached its edge: OS errors
+    name the file, decoding errors the byte, interrupts say that temporaries were removed."""
+    if isinstance(error, OSError):
+        return os_error_line(error)
+    if isinstance(error, UnicodeDecodeError):
+        return f"input is not UTF-8 text ({error.reason} at byte {error.start})"
+    if isinstance(error, RecursionError):
+        return "input nested too deeply to read"
+    if isinstance(error, MemoryError):
+        return "out of memory"
+    if isinstance(error, PydanticValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or error.title
+        return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+    if isinstance(error, Interrupted | KeyboardInterrupt):
+        return f"{error or 'interrupted'}; temporary files removed, earlier outputs unchanged"
+    return str(error)
+
+
+EDGE_ERRORS = (OSError, UnicodeDecodeError, RecursionError, MemoryError, PydanticValidationError)
+"""The errors besides `InstructmixError` that the command line reports as one line."""

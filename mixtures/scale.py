@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mixtures.recipe import Recipe, SourceSpec
+from mixtures.recipe import Recipe, SourceSpec, read_recipe
 
 GENERATOR_CAP_FIELDS = ("max_per_task", "max_rows_per_task")
 
@@ -90,3 +90,13 @@ def scaled_recipe_yaml(recipe: Recipe) -> str:
         shorts = short.get("filters") or [{} for _ in full["filters"]]
         short["filters"] = [_with_kind(s, f) for s, f in zip(shorts, full["filters"], strict=True)]
     return yaml.safe_dump(short, sort_keys=False, allow_unicode=True)
+
+
+def recipe_for_run(name: str, limit: int | None) -> tuple[Recipe, str]:
+    """Recipe `name` (read once) as a run builds it, with its YAML text for the card: under
+    `limit`, the scaled recipe (every source capped, named NAME-limitLIMIT) and its YAML."""
+    loaded = read_recipe(name)
+    if limit is None:
+        return loaded.recipe, loaded.text
+    scaled = scale_recipe(loaded.recipe, limit)
+    return scaled, scaled_recipe_yaml(scaled)

@@ -20,6 +20,9 @@ from instances.checksums import (
     read_seal,
     shipped_files,
 )
+from mixtures.folder import MixtureFolder
+from mixtures.manifest import ManifestMismatch, precheck
+from mixtures.recipe import Recipe
 
 
 class VerifyError(InstructmixError):
@@ -90,3 +93,18 @@ def verify_mixture(folder: str | Path) -> Verified:
     if extra:
         raise _fail(folder, f"{extra[0]} is not in the lock (an extra data file)")
     return Verified(folder, len(listed), sealed)
+
+
+def check_before_rebuild(folder: Path, recipe: Recipe, inputs: dict[str, str]) -> dict:
+    """The locked manifest of the mixture built in `folder`, once the checks that need no
+    rebuild pass: a manifest exists, `recipe` and its input files (`inputs`: sha256 by path)
+    are unchanged, and the shipped bytes match the lock. `build --check` then rebuilds."""
+    locked_path = MixtureFolder(folder).manifest_path
+    if not locked_path.is_file():
+        raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
+    locked = MixtureFolder(folder).manifest()
+    early = precheck(locked, recipe, inputs)
+    if early:
+        raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
+    verify_mixture(folder)  # the shipped bytes: fast, names the first that differs
+    return locked

@@ -10,10 +10,11 @@ import yaml
 from pipeline_support import make_mini_mirror
 
 from filters import exact_dedup, length
-from flows import caching, runners, schedules, sharding
-from instances import InstructmixError, make_instance, make_table
+from flows import caching, schedules
+from instances import make_instance, make_table
 from instances.context import StageContext
-from mixtures import source_key
+from mixtures import global_stages, source_key
+from mixtures import table_shards as sharding
 from mixtures.build import apply_filter
 from mixtures.recipe import SourceSpec
 
@@ -78,19 +79,6 @@ def test_cache_key_follows_input_bytes_and_spec(tmp_path, mirror):
     files = source_key.code_files(spec.generator)
     assert any(f.name == "existing.py" for f in files)
     assert any(f.name == "build.py" for f in files)
-
-
-def test_task_runner_choice():
-    from prefect.task_runners import ThreadPoolTaskRunner
-    from prefect_dask import DaskTaskRunner
-
-    assert isinstance(runners.task_runner(), ThreadPoolTaskRunner)
-    assert isinstance(runners.task_runner(dask_address="tcp://127.0.0.1:8786"), DaskTaskRunner)
-    local = runners.task_runner(dask_workers=3)
-    assert isinstance(local, DaskTaskRunner)
-    with pytest.raises(InstructmixError, match="either --dask-address"):
-        runners.task_runner(dask_address="tcp://h:1", dask_workers=2)
-    assert runners.describe(dask_workers=2) == "local Dask cluster of 2 worker processes"
 
 
 def _write(tmp_path, data) -> object:
@@ -174,7 +162,7 @@ def test_every_schedulable_flow_imports():
 
 
 def test_shard_reports_add_counts_and_keep_examples():
-    merged = sharding.merge_extras(
+    merged = global_stages.merge_extras(
         {"languages": {"en": 3}, "declared_disagreed": 1, "example": "a b", "share": 0.5},
         {"languages": {"en": 2, "de": 1}, "declared_disagreed": 0, "example": "c d", "share": 0.4},
     )
@@ -209,13 +197,12 @@ def _cli(args, cwd):
 
 
 def test_cli_errors_are_one_line_before_any_run(tmp_path, mirror):
-    both = _cli(["build", "demo", "--dask-address", "tcp://h:1", "--dask-workers", "2"], tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         yaml.safe_dump({"deployments": [{"name": "x", "flow": "pipelin", "cron": "0 2 * * *"}]})
     )
     wrong_flow = _cli(["serve", "--schedules", str(bad)], tmp_path)
-    for proc, fragment in [(both, "either --dask-address"), (wrong_flow, "deployments.0.flow")]:
+    for proc, fragment in [(wrong_flow, "deployments.0.flow")]:
         assert proc.returncode == 1
         errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and fragment in errors[0], proc.stderr

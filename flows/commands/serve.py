@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from flows.options import DaskAddress, DaskWorkers
-
 
 def serve(
     ctx: typer.Context,
@@ -19,35 +17,18 @@ def serve(
         int | None,
         typer.Option(min=1, help="LLM calls at once over all tasks (default: from the file)"),
     ] = None,
-    dask_address: DaskAddress = None,
-    dask_workers: DaskWorkers = None,
 ) -> None:
     """Register the deployments of the schedules file and run them when due (Ctrl-C stops).
 
     Runs go to the local Prefect server (its UI shows them) or to PREFECT_API_URL.
     """
-    serve_schedules(ctx, schedules, llm_limit, dask_address, dask_workers)
+    from flows.schedules import SCHEDULES_FILE, SchedulesError, deployments_to_serve
 
-
-def serve_schedules(
-    ctx: typer.Context,
-    schedules: Path | None,
-    llm_limit: int | None,
-    dask_address: str | None,
-    dask_workers: int | None,
-) -> None:
-    """Validate the schedules file, then serve its deployments until interrupted."""
-    from flows.runners import task_runner
-    from flows.schedules import SCHEDULES_FILE, SchedulesError, build_deployments, load_schedules
-
-    path = schedules or SCHEDULES_FILE
-    config = load_schedules(path)
-    runner = task_runner(dask_address, dask_workers) if dask_address or dask_workers else None
-    deployments, skipped = build_deployments(config, str(path), task_runner=runner)
+    deployments, skipped, limit = deployments_to_serve(schedules)
     for line in skipped:
         typer.secho(f"skipped {line}", err=True, fg=typer.colors.YELLOW)
     if not deployments:
-        raise SchedulesError(f"{path}: no deployment to serve (all skipped)")
+        raise SchedulesError(f"{schedules or SCHEDULES_FILE}: no deployment to serve (all skipped)")
     from prefect import serve as prefect_serve
 
     from flows.concurrency import ensure_llm_limit
@@ -57,7 +38,7 @@ def serve_schedules(
     quiet_prefect(ctx)
     with prefect_api() as url:
         typer.echo(f"serving {len(deployments)} deployments; UI at {url.removesuffix('/api')}")
-        ensure_llm_limit(llm_limit or config.llm_limit)
+        ensure_llm_limit(llm_limit or limit)
         prefect_serve(*deployments)
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from flows.options import Mirror
 from flows.settings import resolve_mirror
 from generators.catalog import preview_result, print_preview, render_check_table, source_table
 from instances.context import StageContext
 
-MIRROR_OPTION = typer.Option(
-    None, "--mirror", help="local mirror of the public data (default: $INSTRUCTMIX_MIRROR)"
-)
-
 
 def sources(
-    mirror: str | None = MIRROR_OPTION,
+    mirror: Mirror = None,
     check: int = typer.Option(
         0, "--check", min=0, max=100_000, help="also render every template on N rows per task"
     ),
@@ -36,7 +33,7 @@ def preview(
     ),
     k: int = typer.Option(3, "--k", min=1, max=16, help="exemplars for the fs variant"),
     seed: int = typer.Option(0, "--seed", help="sampling seed"),
-    mirror: str | None = MIRROR_OPTION,
+    mirror: Mirror = None,
 ) -> None:
     """Print N rendered instances of SOURCE (one random template per row)."""
     ctx = StageContext(mirror=resolve_mirror(mirror), seed=seed)

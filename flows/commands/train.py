@@ -39,23 +39,19 @@ def train(
             name, output_dir=output_dir, model_cache=model_cache, model_dir=model_dir
         )
     typer.echo(
-        f"trained {name}: {result.steps} steps in {result.seconds:.1f} s, "
-        f"loss {result.first_loss:.3f} -> {result.last_loss:.3f}"
-        + (f", validation loss {result.eval_loss:.3f}" if result.eval_loss is not None else "")
-        + f"; model, metrics.json and README.md in {result.output_dir}"
+        f"trained {name}: {result.summary()}; "
+        f"model, metrics.json and README.md in {result.output_dir}"
     )
 
 
 def run_preflight(name: str, output_dir: Path, model_cache: Path | None) -> None:
     """Print the pre-flight report of training on mixture NAME; exit 1 when it blocks."""
-    from flows.train import default_model_cache
+    from flows.settings import model_cache as default_cache
     from train.plan import train_plan
     from train.run import prepare
 
     plan = train_plan(name, output_dir)
-    prepared = prepare(
-        plan.mixture_dir, plan.spec, model_cache or default_model_cache(), show_progress=True
-    )
+    prepared = prepare(plan.mixture_dir, plan.spec, default_cache(model_cache), show_progress=True)
     typer.echo(f"pre-flight of {plan.name} ({plan.mixture_dir}):")
     typer.echo(prepared.report.render())
     if prepared.report.blocking:

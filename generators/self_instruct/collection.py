@@ -229,3 +229,24 @@ def commit_batch(
     write_text_atomic(manifest.model_dump_json(indent=2) + "\n", path / MANIFEST)
     (path / PENDING).unlink(missing_ok=True)
     return {**stats, "collection": str(path), "batches": len(manifest.batches)}
+
+
+def collection_statistics(
+    name: str | None, root: Path = DEFAULT_ROOT, released: Path | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The Self-Instruct paper's statistics of collection `name` under `root` (every batch), or
+    of a released JSON/JSONL file of instruction/input/output rows; with what was read."""
+    from generators.self_instruct.statistics import paper_statistics, released_statistics
+    from instances.sources import read_file
+
+    if (name is None) == (released is None):
+        raise InstructmixError("give a collection NAME or --released FILE (one of them)")
+    if released is not None:
+        fmt = "jsonl" if released.suffix == ".jsonl" else "json"
+        return str(released), released_statistics(read_file(released, fmt))
+    folder = collection_path(name, root)
+    if not is_collection(folder):
+        raise InstructmixError(f"{folder}: no Self-Instruct collection here")
+    manifest = read_manifest(folder)
+    table = paper_statistics(read_records(folder, manifest))
+    return f"{folder} ({len(manifest.batches)} batches)", table

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generators.self_instruct.llm import Sampling
+from generators.self_instruct.llm import LLMConfig, Sampling
+from instances import InstructmixError
 
 GENERATION_STOP = ("\n\n", "\n16", "16.", "16 .")
 
@@ -47,4 +48,43 @@ class BootstrapConfig(BaseModel):
     chat_inputs: Sampling = Field(
         Sampling(temperature=0.7, top_p=0.9, max_tokens=64, stop=("Task:", "Output:")),
         description="sampling of one input in the answer layout",
+    )
+
+
+def run_config(
+    n: int, seed: int, batch_size: int, max_tokens: int | None, layout: str, embedded: bool
+) -> BootstrapConfig:
+    """The bootstrap settings of a command-line run: `layout` auto is chat for the embedded
+    model, completion otherwise; the embedded model also gets shorter replies."""
+    if layout not in ("auto", "completion", "chat", "answer"):
+        raise InstructmixError(f"--layout {layout!r}: expected auto, completion, chat or answer")
+    chosen = ("chat" if embedded else "completion") if layout == "auto" else layout
+    config = BootstrapConfig(n=n, seed=seed, request_batch_size=batch_size, layout=chosen)
+    tokens = max_tokens or (256 if embedded else 1024)
+    return config.model_copy(
+        update={"generation": config.generation.model_copy(update={"max_tokens": tokens})}
+    )
+
+
+def endpoint_config(
+    base_url: str,
+    model: str,
+    *,
+    api_key: str,
+    api: str,
+    concurrency: int | None,
+    timeout: float | None,
+    token_budget: int | None,
+    embedded: bool,
+) -> LLMConfig:
+    """How a command-line run calls its endpoint: the embedded server answers one request at a
+    time, slowly, so it gets one request in flight (else 4) and 600 s per request (else 120)."""
+    return LLMConfig(
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        api=api,
+        concurrency=concurrency or (1 if embedded else 4),
+        timeout_seconds=timeout or (600.0 if embedded else 120.0),
+        token_budget=token_budget,
     )

@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from instances import InstructmixError
+from instances.daemon import free_port, responds
 from instances.lifecycle import death_signal_preexec
 
 MODEL_NAME = "smollm2-135m-instruct"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve_command(checkpoint: Path, port: int) -> list[str]:
@@ -80,14 +72,6 @@ class EmbeddedServer:
         self.log_path.unlink(missing_ok=True)
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def start_server(
     checkpoint: Path, port: int | None = None, timeout: float = 240.0, threads: int = 1
 ) -> EmbeddedServer:
@@ -119,7 +103,7 @@ def start_server(
                 raise InstructmixError(
                     f"transformers serve exited with {process.returncode}: {tail}"
                 )
-            if _healthy(f"http://127.0.0.1:{port}/health"):
+            if responds(f"http://127.0.0.1:{port}/health"):
                 return server
             time.sleep(1.0)
     except BaseException:  # interrupted while waiting (Ctrl-C, SIGTERM): never orphan it
@@ -136,5 +120,41 @@ def embedded_server(checkpoint: Path, port: int | None = None) -> Iterator[Embed
     server = start_server(checkpoint, port)
     try:
         yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def endpoint(
+    base_url: str | None, model: str | None, embedded: bool, checkpoint: Callable[[], Path]
+) -> Iterator[tuple[str, str]]:
+    """(base_url, model) of the endpoint a run calls: the one given, or (with `embedded`, or no
+    `base_url`) the embedded server on `checkpoint()`, served for the block."""
+    if base_url and not embedded:
+        if not model:
+            raise InstructmixError("--model (or OPENAI_MODEL) is required with --base-url")
+        yield base_url, model
+        return
+    print(
+        "starting the embedded SmolLM2-135M-Instruct endpoint (slow and weak; "
+        "use --base-url for a real model)",
+        file=sys.stderr,
+    )
+    with embedded_server(checkpoint()) as server:
+        print(f"embedded endpoint ready at {server.base_url}", file=sys.stderr)
+        yield server.base_url, server.model
+
+
+def serve_until_stopped(checkpoint: Path, port: int, threads: int = 1) -> None:
+    """Serve `checkpoint` on 127.0.0.1:`port`, print where, and stop the server when it exits
+    or on KeyboardInterrupt (the caller maps its signals to one)."""
+    server = start_server(checkpoint, port, threads=threads)
+    try:
+        print(
+            f"model: {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)", flush=True
+        )
+        server.process.wait()
+    except KeyboardInterrupt:
+        print("stopping the embedded endpoint", file=sys.stderr)
     finally:
         server.stop()

@@ -104,6 +104,14 @@ class RunState(BaseModel):
     seeds: int = 0
     index_rebuilt: bool = Field(False, description="the novelty index was rebuilt, not loaded")
 
+    def summary(self) -> str:
+        """One line: the batch, instructions kept, rounds, why it stopped, the novelty index."""
+        index = "rebuilt" if self.index_rebuilt else "loaded"
+        return (
+            f"batch {self.batch}: {len(self.instructions)} instructions in {self.rounds_done} "
+            f"rounds (stopped: {self.stopped}; novelty index {index})"
+        )
+
     def save(self, path: Path) -> None:
         """Write the state atomically to `path` (JSON)."""
         from instances.io import write_text_atomic

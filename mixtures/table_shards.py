@@ -1,7 +1,10 @@
-"""Cutting a table into row shards and merging per-shard stage results back, in order.
+"""An in-memory table cut into row shards, and per-shard stage results merged back in order.
 
-Only row-wise filters (each row's fate depends on that row alone) may run per shard; a dedup
-filter must see every row, so it runs on the whole table (or shards inside itself).
+The in-memory build (`--executor memory`) maps a row-wise filter (each row's fate depends on
+that row alone) over shards of its table; a dedup filter must see every row, so it runs on the
+whole table. (decontaminate is row-wise too, but vectorised already and its index would be
+built per shard: the in-memory build runs it whole; the sharded build, `mixtures.sharded`,
+shards every row-wise filter.)
 """
 
 from __future__ import annotations
@@ -13,11 +16,9 @@ from typing import Any
 import pyarrow as pa
 
 from instances import Report, StageResult
+from mixtures.global_stages import merge_extras
 
-DEFAULT_SHARD_ROWS = 50_000
 # Filters known to be row-wise; a filter module may also declare `ROW_WISE = True`.
-# (decontaminate is row-wise too, but its extras hold settings and benchmark sizes that must
-# not be added up, and it is vectorised already: it runs on the whole table.)
 ROW_WISE_KINDS = frozenset({"length", "quality", "language"})
 
 
@@ -40,7 +41,7 @@ def merge_results(results: list[StageResult]) -> StageResult:
     """One stage result from per-shard results: kept and rejected in shard order, reports added.
 
     The merged report's `seconds` is the sum over shards (work done, not wall time); counts in
-    its extras are summed (see `merge_extras`).
+    its extras are summed (`mixtures.global_stages.merge_extras`).
     """
     if not results:
         raise ValueError("no shard results to merge")
@@ -51,20 +52,3 @@ def merge_results(results: list[StageResult]) -> StageResult:
     report: Report = reduce(lambda a, b: a + b, (r.report for r in results))
     extras = reduce(merge_extras, (r.report.extras for r in results))
     return StageResult(kept, rejected, report.model_copy(update={"extras": extras}))
-
-
-def merge_extras(a: Any, b: Any) -> Any:
-    """Per-shard report extras added up: integers (counts) summed, mappings merged key by key,
-    any other value (an example, a share) kept from the first shard that has it.
-
-    >>> merge_extras({"rows": {"en": 2}, "example": "x"}, {"rows": {"en": 1, "de": 1}})
-    {'rows': {'en': 3, 'de': 1}, 'example': 'x'}
-    """
-    if isinstance(a, dict) and isinstance(b, dict):
-        merged = dict(a)
-        for key, value in b.items():
-            merged[key] = merge_extras(a[key], value) if key in a else value
-        return merged
-    if type(a) is int and type(b) is int:
-        return a + b
-    return a if a not in (None, "", [], {}) else b
