@@ -79,18 +79,17 @@ def hash_spans(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
     return avalanche(hashes)
 
 
-def _byte_words(texts: list[str], encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes and words per text for ASCII `texts`, then for `encoded` (ASCII bytes) texts."""
-    # A separator before each text and padding after the last: no word spans two texts.
-    joined = ("\0" + "\0".join(texts)).encode("ascii")
-    if encoded:
-        joined += b"\0" + b"\0".join(encoded)
-    data = np.frombuffer(joined.translate(_ASCII_WORDS) + bytes(_PAD), np.uint8)
+def _byte_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes and words per text for ASCII-only `texts`."""
+    # A zero byte before each text and eight after the last: no word spans two texts, and
+    # every eight-byte read stays inside the buffer.
+    joined = "\0".join(["", *texts, "\0" * (_PAD - 1)]).encode("ascii")
+    data = np.frombuffer(joined.translate(_ASCII_WORDS), np.uint8)
     is_word = data != 0
     # Bounds alternate (start, end, start, ...) since the buffer begins and ends with zeros.
-    bounds = np.flatnonzero(is_word[1:] != is_word[:-1]) + 1
-    starts, ends = bounds[0::2], bounds[1::2]
-    sizes = np.array([*map(len, texts), *map(len, encoded)], np.int64) + 1
+    bounds = np.flatnonzero(is_word[1:] != is_word[:-1])
+    starts, ends = bounds[0::2] + 1, bounds[1::2] + 1
+    sizes = np.fromiter(map(len, texts), np.int64, len(texts)) + 1
     first_word = np.searchsorted(starts, np.cumsum(sizes) - sizes + 1)
     counts = np.diff(first_word, append=starts.size)
     return hash_spans(data, starts, ends - starts), counts
@@ -125,15 +124,13 @@ def word_stream(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray, np
     texts = ["" if text is None else text for text in texts]
     plain = list(map(str.isascii, texts))
     if all(plain):
-        return np.arange(len(texts)), *_byte_words(texts, [])
+        return np.arange(len(texts)), *_byte_words(texts)
     others = [_nfkc(text) for text in compress(texts, map(operator.not_, plain))]
     has_word = pl.Series(others, dtype=pl.String).str.contains(_NON_ASCII_WORD).to_list()
+    # Non-word characters beyond ASCII become "?", a non-word ASCII character.
+    simple = compress(others, map(operator.not_, has_word))
     hashes, counts = _byte_words(
-        list(compress(texts, plain)),
-        [
-            text.encode("ascii", "replace")
-            for text in compress(others, map(operator.not_, has_word))
-        ],
+        [*compress(texts, plain), *(t.encode("ascii", "replace").decode() for t in simple)]
     )
     if any(has_word):
         more, more_counts = _regex_words(list(compress(others, has_word)))
