@@ -1,16 +1,18 @@
 """The words decontamination matches on, as 64-bit hashes, cut and hashed in bulk.
 
-A word is a `\\w+` run of the NFKC-normalised, lower-cased text (what `re` and polars call a
-word). ASCII texts - nearly all of an English corpus - need neither NFKC nor Unicode rules: they
-are joined into one byte buffer, a 256-entry table lower-cases letters and zeroes every other
-non-word byte, words are the runs of non-zero bytes, and each word's bytes are read eight at a
-time as little-endian integers. Texts with other characters go through polars (NFKC, lower case,
-the `\\w+` regex) and their words' UTF-8 bytes are hashed by the same rule, so a word has one hash
-whichever path it took.
+A word is a `\\w+` run of the NFKC-normalised, lower-cased text, as polars' regex cuts it (the
+filter's rule since it first used polars). ASCII texts - nearly all of an English corpus - need
+neither NFKC nor Unicode rules: they are joined into one byte buffer, a 256-entry table
+lower-cases letters and zeroes every other non-word byte, words are the runs of non-zero bytes,
+and each word's bytes are read eight at a time as little-endian integers. A text with other
+characters is NFKC-normalised (Python's `unicodedata`, the exact reference's tables); if none
+of those characters is a word character it joins the byte buffer with each of them as "?",
+otherwise polars lower-cases and cuts it, and its words' UTF-8 bytes are hashed by the same
+rule, so a word has one hash whichever path it took.
 
 The hash of a word of bytes `b`: `h = chunk_0`, then `h = avalanche(h) ^ chunk_k` for each
-further eight bytes (zero-padded), and `avalanche(h)` at the end (splitmix64's finaliser). A
-word of at most eight bytes therefore has a hash no other word shares.
+further eight bytes (zero-padded), and `avalanche(h)` at the end (splitmix64's finaliser). Two
+different words of at most eight bytes never share a hash.
 """
 
 from __future__ import annotations
