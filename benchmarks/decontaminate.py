@@ -1,13 +1,18 @@
-"""Decontamination: ours (hashed n-grams in sorted numpy arrays, vectorised lookups) against a
-pure-Python scan (a set of word-tuple n-grams, one row and one n-gram at a time) with the same
-rules, on all Stanford Alpaca rows against the seven benchmark test sets.
+"""Decontamination: ours (words cut and hashed in bulk, every word position screened at once)
+against the previous implementation (benchmarks/decontaminate_previous.py, the filter as of
+commit 33b854a) and a pure-Python exact reference (a set of word-tuple n-grams, one row and one
+n-gram at a time) with the same rules, on all Stanford Alpaca rows against the seven benchmark
+test sets.
 
-Both match word 13-grams, and benchmark items shorter than 13 words (at least 5, and not
-recurring in their benchmark) as whole phrases. Reports rows per second of each scan, their
-agreement, the time to build the benchmark n-gram index, and Alpaca's contamination count per
-benchmark.
+All match word 13-grams, and benchmark items shorter than 13 words (at least 5, and not
+recurring in their benchmark) as whole phrases. Reports rows per second of each scan (wall
+clock, and per CPU second of this process), the agreement of ours with the reference, whether
+ours gives the previous implementation's verdicts exactly, the index build times, and Alpaca's
+contamination count per benchmark. One process; polars is held to `--threads` threads (1 by
+default, so every rate is per core). Ours and the previous scan alternate, `--rounds` times
+each, and the medians are reported, so both see the same machine load.
 
-    python -m benchmarks.decontaminate [--ngram 13] [--min-phrase-words 5]
+    python -m benchmarks.decontaminate [--ngram 13] [--min-phrase-words 5] [--threads 1]
 
 Last line: one JSON object.
 """
@@ -16,7 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import statistics
+import sys
 import time
 import unicodedata
 from collections import Counter
@@ -24,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import decontaminate_previous as previous
 from benchmarks import default_mirror
 from filters import decontaminate
 from filters.benchmark_sets import BENCHMARK_NAMES, CATALOG, benchmark_texts
@@ -81,68 +90,126 @@ def baseline_scan(
     return found
 
 
+def _timed(scan, texts: list[str], index) -> tuple[tuple, float, float]:
+    """The scan's result, its wall seconds and this process's CPU seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = scan(texts, index)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _alternate(texts: list[str], ours_index, previous_index, rounds: int) -> dict[str, list]:
+    """Ours and the previous scan in turn, `rounds` times: results and times of each."""
+    runs: dict[str, list] = {"ours": [], "previous": []}
+    for _ in range(rounds):
+        runs["ours"].append(_timed(decontaminate.scan, texts, ours_index))
+        runs["previous"].append(_timed(previous.scan, texts, previous_index))
+    return runs
+
+
+def _rates(rows: int, runs: list) -> tuple[float, float]:
+    """Median rows per wall second and per CPU second."""
+    return (
+        rows / statistics.median(wall for _, wall, _ in runs),
+        rows / statistics.median(cpu for _, _, cpu in runs),
+    )
+
+
+def _best(rows: int, runs: list) -> float:
+    """Rows per wall second of the fastest run (the least disturbed by other work)."""
+    return rows / min(wall for _, wall, _ in runs)
+
+
 def main() -> None:
-    """Scan Alpaca with both methods and print the comparison; last line JSON."""
+    """Scan Alpaca with all three methods and print the comparison; last line JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", default=str(default_mirror()))
     parser.add_argument("--ngram", type=int, default=13)
     parser.add_argument("--min-phrase-words", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="polars threads (1: per core)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed scans of ours and previous")
     options = parser.parse_args()
+    if os.environ.get("POLARS_MAX_THREADS") != str(options.threads):
+        # polars sizes its thread pool when it is imported: start again with the setting.
+        env = {**os.environ, "POLARS_MAX_THREADS": str(options.threads)}
+        argv = [sys.executable, "-m", "benchmarks.decontaminate", *sys.argv[1:]]
+        os.execve(sys.executable, argv, env)
+    import polars as pl
+
+    load_before = os.getloadavg()
     mirror = Path(options.mirror)
     ctx = StageContext(mirror=mirror)
     table = existing.generate(existing.Config(dataset="stanford_alpaca"), ctx).kept
     texts = match_texts(table, "prompt_response")
     names = tuple(BENCHMARK_NAMES)
+    ngram, min_phrase = options.ngram, options.min_phrase_words
 
     started = time.perf_counter()
-    index = decontaminate.build_index(names, options.ngram, options.min_phrase_words, mirror)
+    index = decontaminate.build_index(names, ngram, min_phrase, mirror)
     ours_index_s = time.perf_counter() - started
-    decontaminate.scan(texts[:1000], index)  # warm up polars' thread pool
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        owner, _, _ = decontaminate.scan(texts, index)
-        times.append(time.perf_counter() - started)
-    ours_scan_s = sorted(times)[1]  # median of three
-    ours = [None if o < 0 else names[o] for o in owner.tolist()]
-    only_ngram = index.model_copy(
-        update={"by_length": {options.ngram: index.by_length[options.ngram]}}
-    )
     started = time.perf_counter()
-    decontaminate.scan(texts, only_ngram)
-    ours_ngram_only_s = time.perf_counter() - started
+    previous_index = previous.build_index(names, ngram, min_phrase, mirror)
+    previous_index_s = time.perf_counter() - started
+    decontaminate.scan(texts[:1000], index)  # warm up
+    previous.scan(texts[:1000], previous_index)
+
+    runs = _alternate(texts, index, previous_index, options.rounds)
+    only_ngram = index.model_copy(update={"by_length": {ngram: index.by_length[ngram]}})
+    previous_only = {**previous_index, "by_length": {ngram: previous_index["by_length"][ngram]}}
+    ngram_runs = _alternate(texts, only_ngram, previous_only, max(options.rounds // 2, 1))
 
     started = time.perf_counter()
-    table_index, lengths = baseline_index(mirror, options.ngram, options.min_phrase_words)
-    base_index_s = time.perf_counter() - started
+    table_index, lengths = baseline_index(mirror, ngram, min_phrase)
+    reference_index_s = time.perf_counter() - started
     started = time.perf_counter()
-    base = baseline_scan(texts, table_index, options.ngram, lengths)
-    base_scan_s = time.perf_counter() - started
-    started = time.perf_counter()
-    baseline_scan(texts, table_index, options.ngram, set())
-    base_ngram_only_s = time.perf_counter() - started
+    reference = baseline_scan(texts, table_index, ngram, lengths)
+    reference_scan_s = time.perf_counter() - started
+    load_after = os.getloadavg()
 
     rows = len(texts)
-    agree = float(np.mean([(a is None) == (b is None) for a, b in zip(ours, base, strict=True)]))
+    ours_result, previous_result = runs["ours"][0][0], runs["previous"][0][0]
+    ours = [None if o < 0 else names[o] for o in ours_result[0].tolist()]
+    identical = all(
+        np.array_equal(a, b) for a, b in zip(ours_result, previous_result, strict=True)
+    ) and all(np.array_equal(run[0][0], ours_result[0]) for run in runs["ours"])
+    agree = float(
+        np.mean([(a is None) == (b is None) for a, b in zip(ours, reference, strict=True)])
+    )
+    same_reason = float(np.mean([a == b for a, b in zip(ours, reference, strict=True)]))
+    ours_wall, ours_cpu = _rates(rows, runs["ours"])
+    previous_wall, previous_cpu = _rates(rows, runs["previous"])
+    ours_ngram, _ = _rates(rows, ngram_runs["ours"])
+    previous_ngram, _ = _rates(rows, ngram_runs["previous"])
     counts = Counter(name for name in ours if name)
     per_benchmark = {name: counts.get(name, 0) for name in names}
+    threads = pl.thread_pool_size()
     print(
-        f"{rows:,} Alpaca rows against {', '.join(names)} ({options.ngram}-grams, "
-        f"items of {options.min_phrase_words}-{options.ngram - 1} words as whole phrases)"
+        f"{rows:,} Alpaca rows against {', '.join(names)} ({ngram}-grams, items of "
+        f"{min_phrase}-{ngram - 1} words as whole phrases); 1 process, {threads} polars "
+        f"thread(s), {os.cpu_count()} CPUs, load {load_before[0]:.2f} -> {load_after[0]:.2f}"
     )
     print(
-        f"    ours: index {ours_index_s:.2f} s, scan {ours_scan_s:.2f} s "
-        f"= {rows / ours_scan_s:,.0f} rows/s"
+        f"     ours: index {ours_index_s:.2f} s, {ours_wall:,.0f} rows/s "
+        f"({ours_cpu:,.0f} per CPU second), median of {options.rounds}; best "
+        f"{_best(rows, runs['ours']):,.0f} rows/s"
     )
     print(
-        f"baseline: index {base_index_s:.2f} s, scan {base_scan_s:.2f} s "
-        f"= {rows / base_scan_s:,.0f} rows/s (pure Python)"
+        f" previous: index {previous_index_s:.2f} s, {previous_wall:,.0f} rows/s "
+        f"({previous_cpu:,.0f} per CPU second), median of {options.rounds}; best "
+        f"{_best(rows, runs['previous']):,.0f} rows/s"
     )
     print(
-        f"{options.ngram}-grams only (no phrases): ours {rows / ours_ngram_only_s:,.0f} rows/s, "
-        f"baseline {rows / base_ngram_only_s:,.0f} rows/s"
+        f"reference: index {reference_index_s:.2f} s, {rows / reference_scan_s:,.0f} rows/s "
+        "(pure Python, once)"
     )
-    print(f"speedup {base_scan_s / ours_scan_s:.1f}x, agreement {agree:.4f}")
+    print(
+        f"{ngram}-grams only (no phrases): ours {ours_ngram:,.0f} rows/s, "
+        f"previous {previous_ngram:,.0f} rows/s"
+    )
+    print(
+        f"speedup over previous {ours_wall / previous_wall:.2f}x wall, "
+        f"{ours_cpu / previous_cpu:.2f}x CPU; agreement with the reference {agree:.4f} "
+        f"(same benchmark {same_reason:.4f}); identical to previous: {identical}"
+    )
     print(
         "contaminated rows per benchmark: "
         + ", ".join(f"{k} {v}" for k, v in per_benchmark.items())
@@ -152,18 +219,32 @@ def main() -> None:
             {
                 "bench": "decontaminate",
                 "rows": rows,
-                "ours_rows_per_s": round(rows / ours_scan_s),
-                "baseline_rows_per_s": round(rows / base_scan_s),
-                "ratio": round(base_scan_s / ours_scan_s, 2),
-                "ours_ngram_only_rows_per_s": round(rows / ours_ngram_only_s),
-                "baseline_ngram_only_rows_per_s": round(rows / base_ngram_only_s),
+                "processes": 1,
+                "polars_threads": threads,
+                "cpus": os.cpu_count(),
+                "load_1m": [round(load_before[0], 2), round(load_after[0], 2)],
+                "rounds": options.rounds,
+                "ours_rows_per_s": round(ours_wall),
+                "ours_best_rows_per_s": round(_best(rows, runs["ours"])),
+                "ours_rows_per_cpu_s": round(ours_cpu),
+                "previous_rows_per_s": round(previous_wall),
+                "previous_best_rows_per_s": round(_best(rows, runs["previous"])),
+                "previous_rows_per_cpu_s": round(previous_cpu),
+                "reference_rows_per_s": round(rows / reference_scan_s),
+                "speedup_vs_previous": round(ours_wall / previous_wall, 2),
+                "speedup_vs_previous_cpu": round(ours_cpu / previous_cpu, 2),
+                "ours_ngram_only_rows_per_s": round(ours_ngram),
+                "previous_ngram_only_rows_per_s": round(previous_ngram),
                 "ours_index_s": round(ours_index_s, 2),
-                "baseline_index_s": round(base_index_s, 2),
+                "previous_index_s": round(previous_index_s, 2),
+                "reference_index_s": round(reference_index_s, 2),
                 "agreement": round(agree, 4),
+                "same_benchmark": round(same_reason, 4),
+                "identical_to_previous": identical,
                 "contaminated": per_benchmark,
                 "contaminated_total": sum(per_benchmark.values()),
-                "ngram": options.ngram,
-                "min_phrase_words": options.min_phrase_words,
+                "ngram": ngram,
+                "min_phrase_words": min_phrase,
             }
         )
     )

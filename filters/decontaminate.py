@@ -7,8 +7,10 @@ questions are - is matched as a whole phrase instead: the row must contain all o
 order and adjacent. Items shorter than `min_phrase_words` are ignored (too generic to mean a
 leak), and so are short items that recur in their benchmark (question templates such as
 "Which of the following statements is true?"; `skip_repeated_phrases`). The benchmark n-grams
-are built once into sorted hash arrays (one per phrase length), and rows are scanned with
-vectorised numpy lookups, never a Python loop per n-gram.
+are built once per process into sorted hash arrays (one per phrase length); a shard's rows become
+one stream of word hashes (`filters.decontaminate_words`), every position of which is screened
+at once by a bitmap of the benchmarks' leading `min_phrase_words` words, and only the few that
+pass are extended and looked up: no Python loop per row or per n-gram.
 
 Reject reason: `contaminated:<benchmark>` (the first benchmark found, in catalog order for an
 n-gram several share). The report's extras give, per benchmark, the rows matched and one
@@ -28,7 +30,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
-from filters import minhash
+from filters import decontaminate_words
 from filters.benchmark_sets import (
     BENCHMARK_NAMES,
     CATALOG,
@@ -36,6 +38,7 @@ from filters.benchmark_sets import (
     benchmark_files,
     benchmark_texts,
 )
+from filters.decontaminate_words import avalanche, grams, runs
 from filters.dispatch import Verdicts
 from filters.extra_benchmarks import ExtraBenchmark, extra_files, extra_texts
 from filters.text import match_texts
@@ -46,7 +49,9 @@ CONTAMINATED = "contaminated"
 
 _WORD = re.compile(r"\w+")
 _BITS = 24
-_PREFIX_BITS = 27  # a packed bitmap of 2**27 bits (16 MB) of the benchmarks' leading words
+# A packed bitmap of 2**25 bits (4 MB, so lookups mostly hit the cache) of the benchmarks'
+# leading words: about 2% of its bits are set for the seven built-in benchmarks.
+_PREFIX_BITS = 25
 
 
 def reason_for(benchmark: str) -> str:
@@ -110,8 +115,8 @@ class BenchmarkIndex(BaseModel):
     names: tuple[str, ...]
     by_length: dict[int, tuple[np.ndarray, np.ndarray]]
     bitmap: np.ndarray
-    prefix_words: int = 0
-    prefix_bitmap: np.ndarray | None = None
+    prefix_words: int
+    prefix_bitmap: np.ndarray
     items: dict[str, int]
     phrase_items: dict[str, int]
     repeated_phrases: dict[str, int]
@@ -123,7 +128,7 @@ def _phrase_hashes(hashes: np.ndarray, counts: np.ndarray, length: int) -> np.nd
     if not starts.size:
         return np.zeros(0, np.uint64)
     words = hashes[starts[:, None] + np.arange(length)[None, :]]
-    return minhash.word_ngrams(words.reshape(-1), np.full(starts.size, length), length)[0]
+    return grams(words.reshape(-1), np.full(starts.size, length), length)
 
 
 @lru_cache(maxsize=8)
@@ -154,13 +159,11 @@ def build_index(
             texts = extra_texts(extras[name])
         else:
             texts = benchmark_texts(CATALOG[name], mirror)
-        hashes, counts = minhash.word_hashes(texts)
-        _set_bits(prefix_bitmap, minhash.word_ngrams(hashes, counts, min_phrase_words)[0])
+        _, hashes, counts = decontaminate_words.word_stream(texts)
+        _set_bits(prefix_bitmap, runs(hashes, counts, min_phrase_words))
         items[name] = len(texts)
         phrase_items[name], skipped[name] = 0, 0
-        collected.setdefault(ngram, []).append(
-            (minhash.word_ngrams(hashes, counts, ngram)[0], number)
-        )
+        collected.setdefault(ngram, []).append((grams(hashes, counts, ngram), number))
         for length in range(min_phrase_words, ngram):
             phrases = _phrase_hashes(hashes, counts, length)
             if skip_repeated_phrases and phrases.size:
@@ -201,8 +204,11 @@ def _set_bits(bitmap: np.ndarray, hashes: np.ndarray) -> None:
 
 def _has_bits(bitmap: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     """Whether the bit of each hash's top `_PREFIX_BITS` bits is set in the packed `bitmap`."""
-    top = hashes >> np.uint64(64 - _PREFIX_BITS)
-    return (bitmap[top >> np.uint64(3)] >> (top & np.uint64(7)).astype(np.uint8)) & 1 > 0
+    top = (hashes >> np.uint64(64 - _PREFIX_BITS)).astype(np.int32)
+    byte = np.take(bitmap, top >> 3)
+    np.right_shift(byte, (top & 7).astype(np.uint8), out=byte)
+    byte &= 1
+    return byte.view(bool)
 
 
 def _lookup(index: BenchmarkIndex, length: int, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,43 +223,34 @@ def _lookup(index: BenchmarkIndex, length: int, grams: np.ndarray) -> tuple[np.n
 def _hits(texts: list[str], index: BenchmarkIndex) -> list[tuple]:
     """Every (length, text, start, benchmark) of an indexed n-gram or phrase in `texts`.
 
-    Only word positions whose first `prefix_words` words pass the prefix bitmap are extended
-    to longer n-grams; the hashes are those of `minhash.iter_word_ngrams`.
+    The first `prefix_words` words at every position of the whole word stream are screened
+    by the prefix bitmap at once (runs across two texts included: they are dropped after);
+    only positions that pass are extended, a word at a time, to longer n-grams.
     """
-    hashes, counts = minhash.word_hashes(texts)
+    order, hashes, counts = decontaminate_words.word_stream(texts)
     first = index.prefix_words
-    if index.prefix_bitmap is None or not first or hashes.size < first:
-        return [
-            (length, docs[hit], starts[hit], owners)
-            for length, grams, docs, starts in minhash.iter_word_ngrams(
-                hashes, counts, index.by_length
-            )
-            for hit, owners in [_lookup(index, length, grams)]
-        ]
-    doc_of_word = np.repeat(np.arange(counts.size), counts)
-    first_of_doc = np.cumsum(counts) - counts
-    remaining = (first_of_doc + counts)[doc_of_word] - np.arange(hashes.size)
-    windows = hashes.size - first + 1
+    ends = np.cumsum(counts)
+    acc = decontaminate_words.folds(hashes, first)
+    position = np.flatnonzero(_has_bits(index.prefix_bitmap, acc))
+    doc = np.searchsorted(ends, position, side="right")
+    remaining = ends[doc] - position  # words left in the text from this position
+    inside = remaining >= first
+    position, doc, remaining = position[inside], doc[inside], remaining[inside]
+    acc = acc[position]
+    found = []
     with np.errstate(over="ignore"):
-        acc = np.full(windows, minhash.GOLDEN, np.uint64)
-        for offset in range(first):
-            acc *= minhash.MIX1
-            acc += hashes[offset : offset + windows]
-        starts = np.flatnonzero(remaining[:windows] >= first)
-        passed = _has_bits(index.prefix_bitmap, minhash.avalanche(acc[starts]))
-        position = starts[passed]
-        acc = acc[position]
-        found = []
         for length in range(first, max(index.by_length) + 1):
             if length > first:
-                inside = remaining[position] >= length
-                position, acc = position[inside], acc[inside]
-                acc *= minhash.MIX1
+                inside = remaining >= length
+                position, doc, remaining = position[inside], doc[inside], remaining[inside]
+                acc = acc[inside]
+                acc *= decontaminate_words.MIX1
                 acc += hashes[position + length - 1]
             if length in index.by_length and position.size:
-                hit, owners = _lookup(index, length, minhash.avalanche(acc.copy()))
-                docs = doc_of_word[position[hit]]
-                found.append((length, docs, position[hit] - first_of_doc[docs], owners))
+                hit, owners = _lookup(index, length, avalanche(acc.copy()))
+                docs = doc[hit]
+                starts = position[hit] - (ends[docs] - counts[docs])
+                found.append((length, order[docs], starts, owners))
     return found
 
 
