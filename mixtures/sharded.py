@@ -184,9 +184,12 @@ class ShardedRun:
         if done is not None:
             return done
         kept, rows = [], 0
+        progress = StageProgress(name, None, enabled=self.ctx.show_progress)
         for index, table in enumerate(rebatch(tables, self.shard_rows)):
             kept.append(write_shard(table, folder, f"kept-{index:05d}.parquet"))
             rows += table.num_rows
+            progress.update(table.num_rows)
+        progress.close()
         if not kept:
             kept.append(write_shard(empty_table(INSTANCE_SCHEMA), folder, "kept-00000.parquet"))
         empty = write_shard(empty_table(REJECTED_SCHEMA), folder, "rejected.parquet")
@@ -211,14 +214,17 @@ def run_recipe(
     *,
     shard_rows: int = DEFAULT_SHARD_ROWS,
     on_shard_done: Callable[[Path, str, int], None] | None = None,
+    generate: Callable[[Any, StageContext], StageResult] | None = None,
 ) -> tuple[list[StageResult], list[StageOutput]]:
     """Generate `recipe`'s sources (one at a time, into shards) and run its filters sharded.
 
-    Returns the generation results (kept rows dropped; rejected and reports kept) and the
-    outputs of the identical stage and every filter.
+    `generate(spec, ctx)` makes one source's rows (default `mixtures.build.generate_source`;
+    the flow passes its cached Prefect task). Returns the generation results (kept rows
+    dropped; rejected and reports kept) and the outputs of the identical stage and every filter.
     """
     from mixtures.build import generate_source
 
+    generate = generate or generate_source
     runner = ShardedRun(Path(work_dir), executor or LocalExecutor(1), ctx, shard_rows)
     runner.on_shard_done = on_shard_done
     generated, pooled = [], []
@@ -226,7 +232,7 @@ def run_recipe(
         folder = runner.folder(0, f"source-{number:03d}")
         output = runner.reuse(folder)
         if output is None:
-            result = generate_source(spec, ctx)
+            result = generate(spec, ctx)
             output = runner.write_input(0, f"source-{number:03d}", [result.kept])
             write_shard(result.rejected.cast(REJECTED_SCHEMA), folder, "generate-rejected.parquet")
             write_text_atomic(result.report.model_dump_json() + "\n", folder / "generate.json")
@@ -265,7 +271,7 @@ def build_result(
     Sampling and splitting run on a narrow table (every column but `messages`, which sampling
     never reads, and each row's position); only the sampled rows' messages are read back.
     """
-    from mixtures.build import assemble
+    from mixtures.build import assemble, count_pool_tokens
     from mixtures.sampling import sample_recipe, uses_tokens
 
     generated, outputs = run
@@ -281,7 +287,9 @@ def build_result(
         [pq.read_table(path, columns=narrow_columns) for path, _ in kept]
     ).combine_chunks()
     narrow = narrow.append_column(ROW, pa.array(np.arange(narrow.num_rows, dtype=np.int64)))
-    sampled, reports = sample_recipe(narrow, recipe)
+    # token amounts: counted as the in-memory build counts them (the context's cache folder)
+    tokens = count_pool_tokens(narrow, recipe, ctx) if uses_tokens(recipe) else None
+    sampled, reports = sample_recipe(narrow, recipe, tokens)
     rows = sampled.column(ROW).to_numpy()
     sampled = sampled.drop_columns([ROW])
     if not reads_text:
@@ -305,3 +313,15 @@ def work_dir_for(recipe: Any, ctx: StageContext, root: Path) -> Path:
     key = json.dumps([lock.recipe_hash(recipe), lock.code_hash(), inputs], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(root) / f".{recipe.name}.work-{digest}"
+
+
+def memory_only_features(recipe: Any) -> list[str]:
+    """What in `recipe` the sharded executors do not do as the in-memory build does (empty when
+    nothing): an LLM judge must hold the flow's `llm` concurrency slots while it scores."""
+    from filters.score import llm_slots
+
+    return [
+        f"filter {config.kind!r} calls an LLM judge (held to the flow's llm concurrency limit)"
+        for config in recipe.filters
+        if llm_slots(config)
+    ]

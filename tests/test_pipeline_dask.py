@@ -39,7 +39,7 @@ def test_two_dask_workers_give_byte_identical_parquet(tmp_path, mirror, prefect_
     mini = make_mini_mirror(mirror, tmp_path / "mirror")
     data = mini_recipe("scaled")
     recipe = write_recipe(tmp_path, data)
-    options = {"mirror": str(mini), "result_cache": None, "shard_rows": 40}
+    options = {"mirror": str(mini), "result_cache": None, "shard_rows": 40, "executor": "memory"}
 
     local = build_flow(str(recipe), output_dir=str(tmp_path / "local"), **options)
     records = _Records()
