@@ -51,8 +51,7 @@ class StageProgress:
         """The one-line summary: stage, shards done, rows and rows/s."""
         of = "" if self.shards is None else f"/{self.shards}"
         return (
-            f"{self.stage}: {self.done}{of} shards, {self.rows:,} rows, "
-            f"{self.rate():,.0f} rows/s"
+            f"{self.stage}: {self.done}{of} shards, {self.rows:,} rows, {self.rate():,.0f} rows/s"
         )
 
     def update(self, rows: int) -> None:
