@@ -222,7 +222,8 @@ def sharded_stages_task(
     generate = source_task(result_cache, ctx)
     with make_executor(executor, ray_address=ray_address) as runner:
         get_run_logger().info("sharded stages on %s in %s", runner.name, work_dir)
-        stages_run = run_recipe(recipe, ctx, work_dir, runner, generate=generate)
+        log = get_run_logger().info
+        stages_run = run_recipe(recipe, ctx, work_dir, runner, generate=generate, log=log)
         result = build_result(recipe, ctx, stages_run)
     for report in result.funnel:
         log_report(report)

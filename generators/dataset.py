@@ -20,6 +20,7 @@ extras list, per reason, the first rejected row indices (`rejected_rows`).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,8 +28,8 @@ from pydantic import Field
 
 from instances import StageResult, make_table
 from instances.context import StageContext
-from instances.dataset_files import location_files
-from instances.dataset_rows import Converted, Labels, convert_rows
+from instances.dataset_files import location_batches, location_files
+from instances.dataset_rows import Converted, Labels, convert_rows, converted_batches
 from instances.dataset_spec import DatasetSpec, Origin
 from instances.rejected import split_rows
 
@@ -75,6 +76,24 @@ def generate(config: Config, ctx: StageContext) -> StageResult:
         meta=provenance(config),
     )
     return result(convert_rows(config, labels), started)
+
+
+def generate_batches(config: Config, ctx: StageContext, batch_rows: int) -> Iterator[StageResult]:
+    """`generate` a batch of about `batch_rows` instances at a time, reading local files
+    piece by piece (`instances.dataset_files.location_batches`): the same rows in the same
+    order. Each batch's report counts its own rows; `rejected_rows` in the last one covers
+    all batches."""
+    started = time.perf_counter()
+    labels = Labels(
+        source=config.label,
+        origin=config.origin,
+        template=f"dataset/{config.format}",
+        meta=provenance(config),
+    )
+    sources = location_batches(config, batch_rows)
+    for converted in converted_batches(config, labels, sources, batch_rows=batch_rows):
+        yield result(converted, started)
+        started = time.perf_counter()
 
 
 def inputs(config: Config, ctx: StageContext) -> list[Path]:

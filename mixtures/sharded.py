@@ -215,11 +215,13 @@ def run_recipe(
     shard_rows: int = DEFAULT_SHARD_ROWS,
     on_shard_done: Callable[[Path, str, int], None] | None = None,
     generate: Callable[[Any, StageContext], StageResult] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> tuple[list[StageResult], list[StageOutput]]:
     """Generate `recipe`'s sources (one at a time, into shards) and run its filters sharded.
 
     `generate(spec, ctx)` makes one source's rows (default `mixtures.build.generate_source`;
-    the flow passes its cached Prefect task). Returns the generation results (kept rows
+    the flow passes its cached Prefect task; a `kind: dataset` source streams instead, said
+    through `log`). Returns the generation results (kept rows
     dropped; rejected and reports kept) and the outputs of the identical stage and every filter.
     """
     from mixtures.build import generate_source
@@ -230,17 +232,44 @@ def run_recipe(
     generated, pooled = [], []
     for number, spec in enumerate(recipe.sources):
         folder = runner.folder(0, f"source-{number:03d}")
-        output = runner.reuse(folder)
+        output = runner.reuse(folder) if (folder / "generate.json").is_file() else None
         if output is None:
-            result = generate(spec, ctx)
-            output = runner.write_input(0, f"source-{number:03d}", [result.kept])
-            write_shard(result.rejected.cast(REJECTED_SCHEMA), folder, "generate-rejected.parquet")
-            write_text_atomic(result.report.model_dump_json() + "\n", folder / "generate.json")
+            output = source_stage(runner, number, spec, generate, log)
         report = Report.model_validate_json((folder / "generate.json").read_text("utf-8"))
         rejected = pq.read_table(folder / "generate-rejected.parquet")
         generated.append(StageResult(empty_table(), rejected, report))
         pooled.extend(output.kept)
     return generated, runner.filters(pooled, list(recipe.filters))
+
+
+def source_stage(
+    runner: ShardedRun,
+    number: int,
+    spec: Any,
+    generate: Callable[[Any, StageContext], StageResult],
+    log: Callable[[str], None] | None = None,
+) -> StageOutput:
+    """Generate source `number` into its stage folder: kept shards, then its rejected rows and
+    report (`generate.json`, the mark of a finished source). A `kind: dataset` source is read
+    and written shard by shard (`mixtures.source_stream`), not through `generate`."""
+    from mixtures.source_stream import SourceStream, streams
+
+    name = f"source-{number:03d}"
+    folder = runner.folder(0, name)
+    (folder / "stage.json").unlink(missing_ok=True)  # a crashed run's kept shards: redo them
+    if streams(spec):
+        if log is not None:
+            log(f"source {spec.name}: read and written shard by shard (no cached result)")
+        stream = SourceStream(spec, runner.ctx, runner.shard_rows)
+        output = runner.write_input(0, name, stream.kept())
+        rejected, report = stream.rejected, stream.report
+    else:
+        result = generate(spec, runner.ctx)
+        output = runner.write_input(0, name, [result.kept])
+        rejected, report = result.rejected, result.report
+    write_shard(rejected.cast(REJECTED_SCHEMA), folder, "generate-rejected.parquet")
+    write_text_atomic(report.model_dump_json() + "\n", folder / "generate.json")
+    return output
 
 
 def gather(shards: Shards, column: str, rows: np.ndarray) -> pa.ChunkedArray:
