@@ -105,3 +105,32 @@ def test_a_bad_line_is_named_like_the_whole_file_reader_names_it(tmp_path):
 
     with pytest.raises(SourceError, match=r"bad.jsonl: line 2 is not valid JSON"):
         list(file_batches(path, 16))
+
+
+def test_a_split_written_from_a_stream_of_pieces_has_the_bytes_of_the_whole(tmp_path):
+    from instances import INSTANCE_SCHEMA, make_instance, make_table
+    from mixtures.folder import MixtureFolder
+
+    rows = [
+        make_instance(
+            chat(n)["messages"][:1] + [{"role": "assistant", "content": f"reply {n}"}],
+            source="s",
+            origin="human",
+            task="t",
+            category="c",
+            template="x",
+        )
+        for n in range(250)
+    ]
+    table = make_table(rows)
+    whole = MixtureFolder(tmp_path / "whole")
+    streamed = MixtureFolder(tmp_path / "streamed")
+    names = whole.write_split("train", table, shard_rows=100)
+    pieces = [table.slice(start, 37) for start in range(0, 250, 37)]
+    assert streamed.write_split_stream("train", pieces, 250, INSTANCE_SCHEMA, 100) == names
+    assert len(names) == 3
+    for name in names:
+        assert (whole.path / name).read_bytes() == (streamed.path / name).read_bytes()
+    empty = whole.write_split("validation", table.slice(0, 0))
+    assert streamed.write_split_stream("validation", [], 0, INSTANCE_SCHEMA) == empty
+    assert (whole.path / empty[0]).read_bytes() == (streamed.path / empty[0]).read_bytes()
