@@ -14,7 +14,7 @@ in-memory filters, so a build is byte-identical whatever the shard size or execu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,9 @@ from mixtures.progress import StageProgress
 from mixtures.shard_tasks import ShardOutcome, ShardTask, filter_shard
 
 DEFAULT_SHARD_ROWS = 50_000
+# A stage over at most this many shards' worth of rows runs inline: starting the local
+# pool's workers (about 2-3 s) costs more than the work.
+INLINE_SHARDS = 2
 ROW_WISE_KINDS = frozenset(
     {"length", "quality", "language", "decontaminate", "pii_mask", "threshold"}
 )
@@ -113,7 +116,7 @@ class ShardedRun:
                     progress.update(rows[index])
                     continue
             todo.append(index)
-        for number, outcome in self.executor.map(fn, [tasks[i] for i in todo]):
+        for number, outcome in self.run_tasks(fn, [tasks[i] for i in todo], rows):
             index = todo[number]
             write_text_atomic(
                 outcome.model_dump_json() + "\n", folder / f"done-{label}-{index:05d}.json"
@@ -124,6 +127,14 @@ class ShardedRun:
                 self.on_shard_done(folder, label, index)
         progress.close()
         return outcomes
+
+    def run_tasks(self, fn: Callable, tasks: list[ShardTask], rows: list[int]) -> Iterator:
+        """`executor.map(fn, tasks)`, or inline here when a local pool would cost more to start
+        than the work takes (`INLINE_SHARDS` shards' rows or fewer); the outputs are the same."""
+        small = sum(rows) <= INLINE_SHARDS * self.shard_rows
+        if isinstance(self.executor, LocalExecutor) and small:
+            return enumerate(map(fn, tasks))
+        return self.executor.map(fn, tasks)
 
     def tasks(self, shards: Shards, folder: Path, stage: str, **extra: Any) -> list[ShardTask]:
         """One task per input shard, with global row offsets."""
