@@ -191,16 +191,18 @@ def converted_batches(
     *,
     record_file: bool = True,
     batch_rows: int | None = None,
+    first_row: int = 0,
 ) -> Iterator[Converted]:
     """`convert_rows` over `sources` ((file or Hub id, rows) pieces, in order), handed on
     every `batch_rows` instances (None: once, at the end; at least one, maybe empty, batch).
 
     Every batch shares one `rejected_rows` (the first examples over all batches so far).
+    `first_row` is the index (`meta.row`) of the first row of `sources`.
     """
     used = used_columns(FORMAT_FIELDS[spec.format], spec.column)
     used |= {c for c in (spec.task_column, spec.category_column, spec.lang_column) if c}
     out = Converted()
-    index = 0
+    index = first_row
     for origin_name, rows in sources:
         for row in rows:
             where: dict[str, Any] = {"row": index}
@@ -224,5 +226,5 @@ def converted_batches(
             if batch_rows is not None and len(out.rows) >= batch_rows:
                 yield out
                 out = Converted(rejected_rows=out.rejected_rows)
-    if out.rows or batch_rows is None or index == 0:
+    if out.rows or batch_rows is None or index == first_row:
         yield out

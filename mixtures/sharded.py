@@ -236,6 +236,7 @@ def run_recipe(
     dropped; rejected and reports kept) and the outputs of the identical stage and every filter.
     """
     from mixtures.build import generate_source
+    from mixtures.sharded_sources import source_stage
 
     generate = generate or generate_source
     runner = ShardedRun(Path(work_dir), executor or LocalExecutor(1), ctx, shard_rows)
@@ -251,36 +252,6 @@ def run_recipe(
         generated.append(StageResult(empty_table(), rejected, report))
         pooled.extend(output.kept)
     return generated, runner.filters(pooled, list(recipe.filters))
-
-
-def source_stage(
-    runner: ShardedRun,
-    number: int,
-    spec: Any,
-    generate: Callable[[Any, StageContext], StageResult],
-    log: Callable[[str], None] | None = None,
-) -> StageOutput:
-    """Generate source `number` into its stage folder: kept shards, then its rejected rows and
-    report (`generate.json`, the mark of a finished source). A `kind: dataset` source is read
-    and written shard by shard (`mixtures.source_stream`), not through `generate`."""
-    from mixtures.source_stream import SourceStream, streams
-
-    name = f"source-{number:03d}"
-    folder = runner.folder(0, name)
-    (folder / "stage.json").unlink(missing_ok=True)  # a crashed run's kept shards: redo them
-    if streams(spec):
-        if log is not None:
-            log(f"source {spec.name}: read and written shard by shard (no cached result)")
-        stream = SourceStream(spec, runner.ctx, runner.shard_rows)
-        output = runner.write_input(0, name, stream.kept())
-        rejected, report = stream.rejected, stream.report
-    else:
-        result = generate(spec, runner.ctx)
-        output = runner.write_input(0, name, [result.kept])
-        rejected, report = result.rejected, result.report
-    write_shard(rejected.cast(REJECTED_SCHEMA), folder, "generate-rejected.parquet")
-    write_text_atomic(report.model_dump_json() + "\n", folder / "generate.json")
-    return output
 
 
 def gather(shards: Shards, column: str, rows: np.ndarray) -> pa.ChunkedArray:

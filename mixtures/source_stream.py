@@ -64,25 +64,27 @@ class SourceStream:
         assert total is not None and last is not None  # at least one batch, maybe empty
         report = total.model_copy(update={"stage": f"generate:{name}", "extras": last.extras})
         if eval_report.rows_in and eval_report.rows_in != eval_report.rows_out:
-            report = self._with_eval(report, eval_report, eval_counts)
+            report = with_eval_drops(name, report, eval_report, eval_counts)
         self.report = report
         self.rejected = pa.concat_tables([REJECTED_SCHEMA.empty_table(), *generated, *guarded])
 
-    def _with_eval(self, report: Report, guarded: Report, counts: Counter) -> Report:
-        """The generator's report with the evaluation-split drops, as `_without_eval_rows`."""
-        if not guarded.rows_out:
-            splits = ", ".join(dict(sorted(counts.items())))
-            raise SourceError(
-                f"source {self.spec.name!r}: every row comes from an evaluation split "
-                f"({splits}); set allow_eval_splits: true on the recipe to train on evaluation "
-                "data, or pick other tasks"
-            )
-        reasons = Counter(report.dropped_by_reason)
-        reasons.update(guarded.dropped_by_reason)
-        return report.model_copy(
-            update={
-                "rows_out": guarded.rows_out,
-                "dropped_by_reason": dict(sorted(reasons.items())),
-                "extras": {**report.extras, "eval_splits": dict(sorted(counts.items()))},
-            }
+
+def with_eval_drops(name: str, report: Report, guarded: Report, counts: Counter) -> Report:
+    """A source's generator report with the evaluation-split drops (`guarded`: the guard's
+    rows in and out, `counts`: rows per "dataset split"), as `_without_eval_rows` gives it."""
+    if not guarded.rows_out:
+        splits = ", ".join(dict(sorted(counts.items())))
+        raise SourceError(
+            f"source {name!r}: every row comes from an evaluation split ({splits}); set "
+            "allow_eval_splits: true on the recipe to train on evaluation data, or pick other "
+            "tasks"
         )
+    reasons = Counter(report.dropped_by_reason)
+    reasons.update(guarded.dropped_by_reason)
+    return report.model_copy(
+        update={
+            "rows_out": guarded.rows_out,
+            "dropped_by_reason": dict(sorted(reasons.items())),
+            "extras": {**report.extras, "eval_splits": dict(sorted(counts.items()))},
+        }
+    )

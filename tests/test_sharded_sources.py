@@ -1,6 +1,6 @@
 """A `kind: dataset` source in the sharded build is read and written shard by shard (JSON
-Lines line by line, Parquet by record batches) and gives the in-memory build's bytes, rejected
-rows and funnel."""
+Lines line by line; Parquet files as pieces of row groups converted by the executor) and gives
+the in-memory build's bytes, rejected rows and funnel."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def test_dataset_sources_stream_into_shards_with_the_in_memory_result(tmp_path):
     ctx = StageContext(seed=recipe.seed)
     memory = build.run_stages(recipe, ctx)
     lines = []
-    with LocalExecutor(1) as executor:
+    with LocalExecutor(2) as executor:  # the Parquet pieces are converted by the pool
         run = run_recipe(recipe, ctx, tmp_path / "work", executor, shard_rows=16, log=lines.append)
         sharded = build_result(recipe, ctx, run)
     # written shard by shard: 100 rows less the rejected ones, 16 to a shard
@@ -77,7 +77,7 @@ def test_dataset_sources_stream_into_shards_with_the_in_memory_result(tmp_path):
     assert len(kept_shards) == -(-memory.funnel[0].rows_out // 16) > 5
     assert lines == [
         "source lines: read and written shard by shard (no cached result)",
-        "source table: read and written shard by shard (no cached result)",
+        "source table: 5 pieces of its Parquet files (no cached result)",
     ]
     assert written(sharded, tmp_path / "a") == written(memory, tmp_path / "b")
     assert sharded.rejected.equals(memory.rejected)
