@@ -244,10 +244,16 @@ def build_sharded(
     from mixtures.sharded import work_dir_for
 
     work_dir = work_dir_for(recipe, ctx, folder.path.parent)
-    result = sharded_stages_task(recipe, ctx, work_dir, executor, ray_address, result_cache)
-    stage_task(
-        "write", stages.write_mixture, (folder.path, result, recipe, recipe_yaml, write_card)
-    )
+    try:
+        result = sharded_stages_task(recipe, ctx, work_dir, executor, ray_address, result_cache)
+        stage_task(
+            "write", stages.write_mixture, (folder.path, result, recipe, recipe_yaml, write_card)
+        )
+    except KeyboardInterrupt:  # interrupted (or killed): the finished shards stay for a rerun
+        raise
+    except BaseException:  # failed: nothing is left behind
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
     shutil.rmtree(work_dir, ignore_errors=True)
     return result
 
