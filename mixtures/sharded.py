@@ -203,8 +203,11 @@ class ShardedRun:
         progress.close()
         if not kept:
             kept.append(write_shard(empty_table(INSTANCE_SCHEMA), folder, "kept-00000.parquet"))
+        return self.record_input(folder, kept, Report(stage=name, rows_in=rows, rows_out=rows))
+
+    def record_input(self, folder: Path, kept: list[ShardFile], report: Report) -> StageOutput:
+        """Record kept shards written into `folder` as a finished input stage (none rejected)."""
         empty = write_shard(empty_table(REJECTED_SCHEMA), folder, "rejected.parquet")
-        report = Report(stage=name, rows_in=rows, rows_out=rows)
         record = StageRecord(kept=kept, rejected=[empty], report=report)
         write_text_atomic(record.model_dump_json(indent=1) + "\n", folder / "stage.json")
         return StageOutput(folder, record)

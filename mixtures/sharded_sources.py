@@ -11,13 +11,15 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from instances import REJECTED_SCHEMA, StageResult, empty_table
+from instances import REJECTED_SCHEMA, StageResult
 from instances.context import StageContext
 from instances.io import write_text_atomic
 from instances.shards import write_shard
 from mixtures import source_pieces
-from mixtures.sharded import ShardedRun, StageOutput, StageRecord
 from mixtures.source_stream import SourceStream, streams
+
+ShardedRun = Any  # `mixtures.sharded.ShardedRun` (not imported: that module imports this one)
+StageOutput = Any  # `mixtures.sharded.StageOutput`
 
 
 def source_stage(
@@ -51,10 +53,7 @@ def source_stage(
             source_pieces.PieceOutcome,
         )
         rejected, report = source_pieces.merged(spec, folder, outcomes)
-        empty = write_shard(empty_table(REJECTED_SCHEMA), folder, "rejected.parquet")
-        record = StageRecord(kept=[o.kept for o in outcomes], rejected=[empty], report=report)
-        write_text_atomic(record.model_dump_json(indent=1) + "\n", folder / "stage.json")
-        output = StageOutput(folder, record)
+        output = runner.record_input(folder, [o.kept for o in outcomes], report)
     elif streams(spec):
         if log is not None:
             log(f"source {spec.name}: read and written shard by shard (no cached result)")
