@@ -134,3 +134,19 @@ def test_a_split_written_from_a_stream_of_pieces_has_the_bytes_of_the_whole(tmp_
     empty = whole.write_split("validation", table.slice(0, 0))
     assert streamed.write_split_stream("validation", [], 0, INSTANCE_SCHEMA) == empty
     assert (whole.path / empty[0]).read_bytes() == (streamed.path / empty[0]).read_bytes()
+
+
+def test_a_recipe_with_an_llm_judge_is_named_as_memory_only():
+    from mixtures.sharded import memory_only_features
+
+    data = {
+        "name": "judged",
+        "sources": [{"name": "lima", "generator": {"kind": "existing", "dataset": "lima"}}],
+        "filters": [{"kind": "exact_dedup"}],
+    }
+    assert memory_only_features(parse_recipe(data)) == []
+    judge = {"kind": "llm_judge", "base_url": "http://127.0.0.1:9/v1", "model": "judge"}
+    data["filters"].append({"kind": "score", "scorer": judge})
+    assert memory_only_features(parse_recipe(data)) == [
+        "filter 'score' calls an LLM judge (held to the flow's llm concurrency limit)"
+    ]
