@@ -19,7 +19,6 @@ changes rows, so it is a transform of its own (`kind: pii_mask`, filters/pii.py)
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Literal
 
 import polars as pl
@@ -108,11 +107,16 @@ def repetition(text: str, ngram: int) -> float:
     >>> repetition("a b c a b c a b c", 3)
     0.5714285714285714
     """
-    words = text.lower().split()
-    grams = [tuple(words[i : i + ngram]) for i in range(len(words) - ngram + 1)]
-    if not grams:
+    return repeated_share(text.lower().split(), ngram)
+
+
+def repeated_share(words: list[str], ngram: int) -> float:
+    """`repetition` of a text already lower-cased and split into `words`."""
+    total = len(words) - ngram + 1
+    if total <= 0:
         return 0.0
-    return 1.0 - len(Counter(grams)) / len(grams)
+    grams = zip(*(words[i:] for i in range(ngram)), strict=False)  # the shortest ends it
+    return 1.0 - len(set(grams)) / total
 
 
 def _checks(config: Config) -> list[tuple[str, pl.Expr]]:
@@ -139,8 +143,10 @@ def _checks(config: Config) -> list[tuple[str, pl.Expr]]:
         )
         checks.append((UNBALANCED_CODE_FENCE, odd))
     if config.min_alpha_fraction is not None:
-        visible = response.str.count_matches(r"\S")
-        letters = response.str.count_matches(r"[^\W\d_]")
+        # characters counted as what is left when runs of the others are removed (the same
+        # counts as count_matches of one character, without a match per character)
+        visible = response.str.replace_all(r"\s+", "").str.len_chars()
+        letters = response.str.replace_all(r"[\W\d_]+", "").str.len_chars()
         low = (visible >= config.min_alpha_chars) & (letters < config.min_alpha_fraction * visible)
         checks.append((MOSTLY_NON_ALPHABETIC, low))
     if config.max_repetition is not None:
@@ -174,10 +180,10 @@ def reasons_for(prompts: list[str], responses: list[str], config: Config) -> lis
             pl.Series(
                 "repetition",
                 [
-                    repetition(r, config.repetition_ngram)
-                    if len(r.split()) >= config.min_repetition_words
+                    repeated_share(words, config.repetition_ngram)
+                    if len(words) >= config.min_repetition_words
                     else 0.0
-                    for r in responses
+                    for words in (r.lower().split() for r in responses)
                 ],
                 dtype=pl.Float64,
             )

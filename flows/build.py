@@ -111,12 +111,7 @@ class TaskStages:
 
     def generate(self, specs: list[SourceSpec], ctx: StageContext) -> list[StageResult]:
         """Submit every source's generation at once; return the results in recipe order."""
-        options: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
-        if self.result_cache is not None:
-            options = {"result_storage": results_dir(self.result_cache)}
-        if ctx.mirror is None:  # sources are read from the Hub: network calls retry
-            options.update(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
-        task = generate_source_task.with_options(**options)
+        task = source_task(self.result_cache, ctx)
         futures = [task.submit(spec, ctx) for spec in specs]
         return [future.result() for future in futures]
 
@@ -137,6 +132,17 @@ class TaskStages:
             shards, unmapped(config), unmapped(quiet), range(len(shards))
         )
         return merge_results([future.result() for future in futures])
+
+
+def source_task(result_cache: Path | None, ctx: StageContext) -> Any:
+    """The generate-source task: cached in `result_cache` (None: not cached), retried when
+    it reads from the Hub."""
+    options: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+    if result_cache is not None:
+        options = {"result_storage": results_dir(result_cache)}
+    if ctx.mirror is None:  # sources are read from the Hub: network calls retry
+        options.update(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
+    return generate_source_task.with_options(**options)
 
 
 def stage_reports(stage: str, value: Any) -> list[Report]:
@@ -191,16 +197,25 @@ def further_steps(
 
 @task(name="sharded-stages", cache_policy=NO_CACHE)
 def sharded_stages_task(
-    recipe: Recipe, ctx: StageContext, work_dir: Path, executor: str, ray_address: str | None
+    recipe: Recipe,
+    ctx: StageContext,
+    work_dir: Path,
+    executor: str,
+    ray_address: str | None,
+    result_cache: Path | None = None,
 ) -> stages.BuildResult:
     """Generate, filter and sample `recipe` shard by shard in `work_dir` (`mixtures.sharded`),
-    on a local process pool or a Ray cluster: bounded memory, the same bytes."""
+    on a local process pool or a Ray cluster: bounded memory, the same bytes. Sources come
+    from the same cached generate-source task as the in-memory build."""
     from mixtures.executors import make_executor
     from mixtures.sharded import build_result, run_recipe
 
+    generate = source_task(result_cache, ctx)
     with make_executor(executor, ray_address=ray_address) as runner:
         get_run_logger().info("sharded stages on %s in %s", runner.name, work_dir)
-        result = build_result(recipe, ctx, run_recipe(recipe, ctx, work_dir, runner))
+        log = get_run_logger().info
+        stages_run = run_recipe(recipe, ctx, work_dir, runner, generate=generate, log=log)
+        result = build_result(recipe, ctx, stages_run)
     for report in result.funnel:
         log_report(report)
     return result
@@ -213,18 +228,36 @@ def build_sharded(
     recipe_yaml: str,
     executor: str,
     ray_address: str | None,
+    result_cache: Path | None = None,
 ) -> stages.BuildResult:
     """The build over shards: the stages in a work folder beside the mixture (a rerun after a
     crash reuses its finished shards), then the same writer as the in-memory build."""
     from mixtures.sharded import work_dir_for
 
     work_dir = work_dir_for(recipe, ctx, folder.path.parent)
-    result = sharded_stages_task(recipe, ctx, work_dir, executor, ray_address)
-    stage_task(
-        "write", stages.write_mixture, (folder.path, result, recipe, recipe_yaml, write_card)
-    )
+    try:
+        result = sharded_stages_task(recipe, ctx, work_dir, executor, ray_address, result_cache)
+        stage_task(
+            "write", stages.write_mixture, (folder.path, result, recipe, recipe_yaml, write_card)
+        )
+    except KeyboardInterrupt:  # interrupted (or killed): the finished shards stay for a rerun
+        raise
+    except BaseException:  # failed: nothing is left behind
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
     shutil.rmtree(work_dir, ignore_errors=True)
     return result
+
+
+def executor_for(recipe: Recipe, executor: str) -> str:
+    """`executor`, or "memory" (said in a warning) when the recipe needs what only the
+    in-memory build does."""
+    from mixtures.sharded import memory_only_features
+
+    reasons = memory_only_features(recipe) if executor != "memory" else []
+    for reason in reasons:
+        get_run_logger().warning("executor memory instead of %s: %s", executor, reason)
+    return "memory" if reasons else executor
 
 
 @flow(name="build-mixture")
@@ -238,7 +271,7 @@ def build_flow(
     publish_repo: str | None = None,
     train: bool = False,
     model_cache: str | None = None,
-    executor: str = "memory",
+    executor: str = "local",
     ray_address: str | None = None,
 ) -> BuildRun:
     """Build recipe RECIPE (a name or YAML path) into OUTPUT_DIR/NAME, card included; then
@@ -246,9 +279,9 @@ def build_flow(
 
     RESULT_CACHE: the Prefect result store of generated sources (None: no caching). LIMIT caps
     every source (a quick small build, named NAME-limitLIMIT). MODEL_CACHE: converted base
-    models for training. EXECUTOR: `memory` (every stage a Prefect task over the whole table),
-    or `local` / `ray` (the stages over Parquet shards on a process pool or a Ray cluster at
-    RAY_ADDRESS, in bounded memory); the output is byte-identical.
+    models for training. EXECUTOR: `local` (the default) or `ray` (the stages over Parquet
+    shards on a process pool or a Ray cluster at RAY_ADDRESS, in bounded memory), or `memory`
+    (every stage a Prefect task over the whole table); the output is byte-identical.
     """
     with threads_stop_on_sigterm():  # a SIGTERM stops the rendering task threads too
         loaded, recipe_yaml = recipe_for_run(recipe, limit)
@@ -260,14 +293,17 @@ def build_flow(
                 "add one (see docs/training.md) or leave out --train"
             )
         folder = MixtureFolder(Path(output_dir).resolve() / loaded.name)
+        executor = executor_for(loaded, executor)
+        cache = Path(result_cache).resolve() if result_cache else None
         if executor == "memory":
-            cache = Path(result_cache).resolve() if result_cache else None
             runner = TaskStages(result_cache=cache, shard_rows=shard_rows)
             result = stages.build(
                 loaded, ctx, folder.path, recipe_yaml=recipe_yaml, card=write_card, run=runner
             )
         else:
-            result = build_sharded(loaded, ctx, folder, recipe_yaml, executor, ray_address)
+            result = build_sharded(
+                loaded, ctx, folder, recipe_yaml, executor, ray_address, result_cache=cache
+            )
         keys = artifacts_task(loaded.name, result, folder)
         steps = further_steps(recipe, folder, publish_repo, train, model_cache)
         return BuildRun(folder, result, keys, steps)

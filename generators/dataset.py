@@ -20,6 +20,7 @@ extras list, per reason, the first rejected row indices (`rejected_rows`).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,8 +28,8 @@ from pydantic import Field
 
 from instances import StageResult, make_table
 from instances.context import StageContext
-from instances.dataset_files import location_files
-from instances.dataset_rows import Converted, Labels, convert_rows
+from instances.dataset_files import location_batches, location_files
+from instances.dataset_rows import Converted, Labels, convert_rows, converted_batches
 from instances.dataset_spec import DatasetSpec, Origin
 from instances.rejected import split_rows
 
@@ -68,13 +69,39 @@ def result(converted: Converted, started: float) -> StageResult:
 def generate(config: Config, ctx: StageContext) -> StageResult:
     """Formatted instances of the spec's rows; rows that cannot become one rejected by reason."""
     started = time.perf_counter()
-    labels = Labels(
+    return result(convert_rows(config, labels_of(config)), started)
+
+
+def labels_of(config: Config) -> Labels:
+    """The labels every instance of `config` gets."""
+    return Labels(
         source=config.label,
         origin=config.origin,
         template=f"dataset/{config.format}",
         meta=provenance(config),
     )
-    return result(convert_rows(config, labels), started)
+
+
+def generate_rows(config: Config, file: str, rows: list[dict], first_row: int) -> StageResult:
+    """`generate` of one piece of file `file`: its `rows`, the first being row `first_row`
+    of the spec (over all its files); `rejected_rows` counts this piece only."""
+    started = time.perf_counter()
+    sources = [(file, rows)]
+    converted = next(converted_batches(config, labels_of(config), sources, first_row=first_row))
+    return result(converted, started)
+
+
+def generate_batches(config: Config, ctx: StageContext, batch_rows: int) -> Iterator[StageResult]:
+    """`generate` a batch of about `batch_rows` instances at a time, reading local files
+    piece by piece (`instances.dataset_files.location_batches`): the same rows in the same
+    order. Each batch's report counts its own rows; `rejected_rows` in the last one covers
+    all batches."""
+    started = time.perf_counter()
+    sources = location_batches(config, batch_rows)
+    batches = converted_batches(config, labels_of(config), sources, batch_rows=batch_rows)
+    for converted in batches:
+        yield result(converted, started)
+        started = time.perf_counter()
 
 
 def inputs(config: Config, ctx: StageContext) -> list[Path]:

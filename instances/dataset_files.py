@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -211,3 +212,74 @@ def location_files(location: DataLocation) -> list[Path]:
         return local_files(location.path or "", location.split)
     except SourceError:
         return [Path(location.path or "")]
+
+
+def _jsonl_batches(path: Path, compression: str | None, rows: int) -> Iterator[list[Row]]:
+    """A `.jsonl` file's rows, `rows` at a time, read line by line (errors as `read_file`'s)."""
+    batch: list[Row] = []
+    item = 0
+    with pa.input_stream(str(path), compression=compression) as raw:
+        lines = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline=None)
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise SourceError(
+                    f"{path}: line {number} is not valid JSON ({error.msg} at column {error.colno})"
+                ) from error
+            if not isinstance(value, dict):
+                raise SourceError(
+                    f"{path}: item {item} is {type(value).__name__}, expected an object (a row)"
+                )
+            item += 1
+            batch.append(value)
+            if len(batch) == rows:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _file_batches(path: Path, rows: int) -> Iterator[list[Row]]:
+    kind, compression = file_kind(path)
+    if kind == ".parquet" and compression is None:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+            yield batch.to_pylist()
+    elif kind == ".jsonl":
+        yield from _jsonl_batches(path, compression, rows)
+    else:  # a JSON document, CSV or compressed Parquet: read whole, handed on in slices
+        whole = read_file(path)
+        for start in range(0, len(whole), rows):
+            yield whole[start : start + rows]
+
+
+def file_batches(path: Path, rows: int) -> Iterator[list[Row]]:
+    """The rows of one data file, at most `rows` at a time: Parquet by record batches and
+    JSON Lines line by line, so a large file is never all in memory (other kinds are read
+    whole, then sliced). Errors are `read_file`'s: one `SourceError` line naming the file."""
+    try:
+        yield from _file_batches(path, rows)
+    except SourceError:
+        raise
+    except UnicodeDecodeError as error:
+        raise SourceError(
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); re-encode it as UTF-8"
+        ) from error
+    except RecursionError as error:
+        raise SourceError(f"{path}: nested too deeply to read (JSON depth limit)") from error
+    except (OSError, ValueError, pa.ArrowException) as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SourceError(f"{path}: cannot read this file: {detail}") from error
+
+
+def location_batches(location: DataLocation, rows: int) -> Iterator[tuple[str, list[Row]]]:
+    """Like `read_location`, but a local file's rows come `rows` at a time (several pieces per
+    file, each with the file's name); a Hub dataset is read whole."""
+    if location.hub is not None:
+        yield location.hub, read_hub(location)
+        return
+    for file in local_files(location.path or "", location.split):
+        for batch in file_batches(file, rows):
+            yield str(file), batch

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,11 +181,29 @@ def convert_rows(spec: DatasetSpec, labels: Labels, *, record_file: bool = True)
     `meta.row` is the row's index over all files in order; with `record_file` and local
     files, `meta.file` names the file it came from.
     """
+    return next(converted_batches(spec, labels, read_location(spec), record_file=record_file))
+
+
+def converted_batches(
+    spec: DatasetSpec,
+    labels: Labels,
+    sources: Iterable[tuple[str, list[Row]]],
+    *,
+    record_file: bool = True,
+    batch_rows: int | None = None,
+    first_row: int = 0,
+) -> Iterator[Converted]:
+    """`convert_rows` over `sources` ((file or Hub id, rows) pieces, in order), handed on
+    every `batch_rows` instances (None: once, at the end; at least one, maybe empty, batch).
+
+    Every batch shares one `rejected_rows` (the first examples over all batches so far).
+    `first_row` is the index (`meta.row`) of the first row of `sources`.
+    """
     used = used_columns(FORMAT_FIELDS[spec.format], spec.column)
     used |= {c for c in (spec.task_column, spec.category_column, spec.lang_column) if c}
     out = Converted()
-    index = 0
-    for origin_name, rows in read_location(spec):
+    index = first_row
+    for origin_name, rows in sources:
         for row in rows:
             where: dict[str, Any] = {"row": index}
             if record_file and spec.path is not None:
@@ -205,4 +223,8 @@ def convert_rows(spec: DatasetSpec, labels: Labels, *, record_file: bool = True)
                 )
                 out.add(instance, reason, index)
             index += 1
-    return out
+            if batch_rows is not None and len(out.rows) >= batch_rows:
+                yield out
+                out = Converted(rejected_rows=out.rejected_rows)
+    if out.rows or batch_rows is None or index == first_row:
+        yield out

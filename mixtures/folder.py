@@ -17,6 +17,7 @@ change of this file only.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,33 @@ class MixtureFolder:
         names = [self.shard_name(split, i, count) for i in range(count)]
         for i, name in enumerate(names):
             write_parquet_atomic(table.slice(i * shard_rows, shard_rows), self.path / name)
+        return names
+
+    def write_split_stream(
+        self,
+        split: str,
+        tables: Iterable[pa.Table],
+        rows: int,
+        schema: pa.Schema,
+        shard_rows: int = SHARD_ROWS,
+    ) -> list[str]:
+        """`write_split` of the `rows` rows that `tables` (in `schema`) yield in order, one
+        shard's rows in memory at a time: the same files, byte for byte. Returns the shards'
+        paths relative to the folder."""
+        from instances.shards import rebatch
+
+        count = max(1, -(-rows // shard_rows))
+        names = [self.shard_name(split, i, count) for i in range(count)]
+        if rows == 0:
+            write_parquet_atomic(schema.empty_table(), self.path / names[0])
+        written = 0
+        for i, table in enumerate(rebatch(tables, shard_rows)):
+            if i >= count:
+                raise ValueError(f"split {split}: more than the {rows:,} rows announced")
+            write_parquet_atomic(table, self.path / names[i])
+            written += table.num_rows
+        if written != rows:
+            raise ValueError(f"split {split}: {written:,} rows written, {rows:,} announced")
         return names
 
     def write_rejected(self, table: pa.Table) -> str:

@@ -8,27 +8,33 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from tqdm import tqdm
 
 
 class StageProgress:
-    """Counts finished shards and their rows for one stage and shows it."""
+    """Counts finished shards and their rows for one stage and shows it.
+
+    `shards` may be None when the count is not known in advance (a stream being written);
+    `clock` gives seconds (tests pass their own).
+    """
 
     def __init__(
         self,
         stage: str,
-        shards: int,
+        shards: int | None,
         *,
         enabled: bool = True,
         stream: TextIO | None = None,
         every: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.stage, self.shards, self.every = stage, shards, every
+        self.stage, self.shards, self.every, self.clock = stage, shards, every, clock
         self.stream = stream or sys.stderr
         self.done = self.rows = 0
-        self.started = self.last = time.monotonic()
+        self.started = self.last = clock()
         self.enabled = enabled
         terminal = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.bar = (
@@ -39,13 +45,13 @@ class StageProgress:
 
     def rate(self) -> float:
         """Rows per second since the stage started."""
-        return self.rows / max(time.monotonic() - self.started, 1e-9)
+        return self.rows / max(self.clock() - self.started, 1e-9)
 
     def line(self) -> str:
         """The one-line summary: stage, shards done, rows and rows/s."""
+        of = "" if self.shards is None else f"/{self.shards}"
         return (
-            f"{self.stage}: {self.done}/{self.shards} shards, {self.rows:,} rows, "
-            f"{self.rate():,.0f} rows/s"
+            f"{self.stage}: {self.done}{of} shards, {self.rows:,} rows, {self.rate():,.0f} rows/s"
         )
 
     def update(self, rows: int) -> None:
@@ -57,8 +63,8 @@ class StageProgress:
         if self.bar is not None:
             self.bar.set_postfix_str(f"{self.rate():,.0f} rows/s", refresh=False)
             self.bar.update()
-        elif time.monotonic() - self.last >= self.every:
-            self.last = time.monotonic()
+        elif self.clock() - self.last >= self.every:
+            self.last = self.clock()
             print(self.line(), file=self.stream, flush=True)
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ in-memory filters, so a build is byte-identical whatever the shard size or execu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,9 @@ from mixtures.progress import StageProgress
 from mixtures.shard_tasks import ShardOutcome, ShardTask, filter_shard
 
 DEFAULT_SHARD_ROWS = 50_000
+# A stage over at most this many shards' worth of rows runs inline: starting the local
+# pool's workers (about 2-3 s) costs more than the work.
+INLINE_SHARDS = 2
 ROW_WISE_KINDS = frozenset(
     {"length", "quality", "language", "decontaminate", "pii_mask", "threshold"}
 )
@@ -113,7 +116,7 @@ class ShardedRun:
                     progress.update(rows[index])
                     continue
             todo.append(index)
-        for number, outcome in self.executor.map(fn, [tasks[i] for i in todo]):
+        for number, outcome in self.run_tasks(fn, [tasks[i] for i in todo], rows):
             index = todo[number]
             write_text_atomic(
                 outcome.model_dump_json() + "\n", folder / f"done-{label}-{index:05d}.json"
@@ -124,6 +127,14 @@ class ShardedRun:
                 self.on_shard_done(folder, label, index)
         progress.close()
         return outcomes
+
+    def run_tasks(self, fn: Callable, tasks: list[ShardTask], rows: list[int]) -> Iterator:
+        """`executor.map(fn, tasks)`, or inline here when a local pool would cost more to start
+        than the work takes (`INLINE_SHARDS` shards' rows or fewer); the outputs are the same."""
+        small = sum(rows) <= INLINE_SHARDS * self.shard_rows
+        if isinstance(self.executor, LocalExecutor) and small:
+            return enumerate(map(fn, tasks))
+        return self.executor.map(fn, tasks)
 
     def tasks(self, shards: Shards, folder: Path, stage: str, **extra: Any) -> list[ShardTask]:
         """One task per input shard, with global row offsets."""
@@ -184,13 +195,19 @@ class ShardedRun:
         if done is not None:
             return done
         kept, rows = [], 0
+        progress = StageProgress(name, None, enabled=self.ctx.show_progress)
         for index, table in enumerate(rebatch(tables, self.shard_rows)):
             kept.append(write_shard(table, folder, f"kept-{index:05d}.parquet"))
             rows += table.num_rows
+            progress.update(table.num_rows)
+        progress.close()
         if not kept:
             kept.append(write_shard(empty_table(INSTANCE_SCHEMA), folder, "kept-00000.parquet"))
+        return self.record_input(folder, kept, Report(stage=name, rows_in=rows, rows_out=rows))
+
+    def record_input(self, folder: Path, kept: list[ShardFile], report: Report) -> StageOutput:
+        """Record kept shards written into `folder` as a finished input stage (none rejected)."""
         empty = write_shard(empty_table(REJECTED_SCHEMA), folder, "rejected.parquet")
-        report = Report(stage=name, rows_in=rows, rows_out=rows)
         record = StageRecord(kept=kept, rejected=[empty], report=report)
         write_text_atomic(record.model_dump_json(indent=1) + "\n", folder / "stage.json")
         return StageOutput(folder, record)
@@ -211,25 +228,28 @@ def run_recipe(
     *,
     shard_rows: int = DEFAULT_SHARD_ROWS,
     on_shard_done: Callable[[Path, str, int], None] | None = None,
+    generate: Callable[[Any, StageContext], StageResult] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> tuple[list[StageResult], list[StageOutput]]:
     """Generate `recipe`'s sources (one at a time, into shards) and run its filters sharded.
 
-    Returns the generation results (kept rows dropped; rejected and reports kept) and the
-    outputs of the identical stage and every filter.
+    `generate(spec, ctx)` makes one source's rows (default `mixtures.build.generate_source`;
+    the flow passes its cached Prefect task; a `kind: dataset` source streams instead, said
+    through `log`). Returns the generation results (kept rows
+    dropped; rejected and reports kept) and the outputs of the identical stage and every filter.
     """
     from mixtures.build import generate_source
+    from mixtures.sharded_sources import source_stage
 
+    generate = generate or generate_source
     runner = ShardedRun(Path(work_dir), executor or LocalExecutor(1), ctx, shard_rows)
     runner.on_shard_done = on_shard_done
     generated, pooled = [], []
     for number, spec in enumerate(recipe.sources):
         folder = runner.folder(0, f"source-{number:03d}")
-        output = runner.reuse(folder)
+        output = runner.reuse(folder) if (folder / "generate.json").is_file() else None
         if output is None:
-            result = generate_source(spec, ctx)
-            output = runner.write_input(0, f"source-{number:03d}", [result.kept])
-            write_shard(result.rejected.cast(REJECTED_SCHEMA), folder, "generate-rejected.parquet")
-            write_text_atomic(result.report.model_dump_json() + "\n", folder / "generate.json")
+            output = source_stage(runner, number, spec, generate, log)
         report = Report.model_validate_json((folder / "generate.json").read_text("utf-8"))
         rejected = pq.read_table(folder / "generate-rejected.parquet")
         generated.append(StageResult(empty_table(), rejected, report))
@@ -265,7 +285,7 @@ def build_result(
     Sampling and splitting run on a narrow table (every column but `messages`, which sampling
     never reads, and each row's position); only the sampled rows' messages are read back.
     """
-    from mixtures.build import assemble
+    from mixtures.build import assemble, count_pool_tokens
     from mixtures.sampling import sample_recipe, uses_tokens
 
     generated, outputs = run
@@ -281,7 +301,9 @@ def build_result(
         [pq.read_table(path, columns=narrow_columns) for path, _ in kept]
     ).combine_chunks()
     narrow = narrow.append_column(ROW, pa.array(np.arange(narrow.num_rows, dtype=np.int64)))
-    sampled, reports = sample_recipe(narrow, recipe)
+    # token amounts: counted as the in-memory build counts them (the context's cache folder)
+    tokens = count_pool_tokens(narrow, recipe, ctx) if uses_tokens(recipe) else None
+    sampled, reports = sample_recipe(narrow, recipe, tokens)
     rows = sampled.column(ROW).to_numpy()
     sampled = sampled.drop_columns([ROW])
     if not reads_text:
@@ -305,3 +327,15 @@ def work_dir_for(recipe: Any, ctx: StageContext, root: Path) -> Path:
     key = json.dumps([lock.recipe_hash(recipe), lock.code_hash(), inputs], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(root) / f".{recipe.name}.work-{digest}"
+
+
+def memory_only_features(recipe: Any) -> list[str]:
+    """What in `recipe` the sharded executors do not do as the in-memory build does (empty when
+    nothing): an LLM judge must hold the flow's `llm` concurrency slots while it scores."""
+    from filters.score import llm_slots
+
+    return [
+        f"filter {config.kind!r} calls an LLM judge (held to the flow's llm concurrency limit)"
+        for config in recipe.filters
+        if llm_slots(config)
+    ]

@@ -255,3 +255,17 @@ def test_progress_in_a_log_is_plain_lines_with_rows_per_second():
     assert "\r" not in stream.getvalue()
     assert lines[-1].startswith("near_dedup: 3/3 shards, 60 rows, ")
     assert lines[-1].endswith(" rows/s")
+
+
+def test_progress_in_a_log_prints_one_line_every_few_seconds_not_per_shard():
+    stream, now = io.StringIO(), [0.0]
+    progress = StageProgress("exact_dedup", 40, stream=stream, every=5.0, clock=lambda: now[0])
+    for _ in range(40):  # one shard of 1,000 rows a second for 40 s
+        now[0] += 1.0
+        progress.update(1_000)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 40 // 5 + 1  # one per 5 s, and the closing line
+    assert lines[0] == "exact_dedup: 5/40 shards, 5,000 rows, 1,000 rows/s"
+    assert lines[-1] == "exact_dedup: 40/40 shards, 40,000 rows, 1,000 rows/s"
+    assert "\r" not in stream.getvalue()

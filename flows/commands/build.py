@@ -57,7 +57,7 @@ def build(
             "'local': the stages over Parquet shards on a process pool, in bounded memory; "
             "'ray': the same on a Ray cluster (--ray-address)"
         ),
-    ] = "memory",
+    ] = "local",
     ray_address: Annotated[
         str | None,
         typer.Option(
