@@ -196,7 +196,8 @@ def near(runner: ShardedRun, folder: Path, shards: Shards, config: Any) -> tuple
             low, high = np.searchsorted(wanted, [offsets[number], offsets[number + 1]])
             if high > low:
                 local = wanted[low:high] - offsets[number]
-                table = pq.read_table(path, columns=["messages"]).take(pa.array(local))
+                table = pq.ParquetFile(path).read(columns=["messages"], use_threads=False)
+                table = table.take(pa.array(local))
                 yield wanted[low:high], match_texts(table, config.fields)
 
     verified = verify(pairs, texts_of, config)
@@ -215,7 +216,7 @@ def near(runner: ShardedRun, folder: Path, shards: Shards, config: Any) -> tuple
         "rows_per_band": per_band,
         "candidate_pairs": int(len(pairs)),
         "verified_pairs": int(len(verified)),
-        "clusters": int(labels.max() + 1) if labels.size else 0,
+        "clusters": int(np.unique(labels).size),
         "signature_seconds": round(signed - started, 3),
         "bucket_seconds": round(grouped - signed, 3),
         "verify_seconds": round(time.perf_counter() - grouped, 3),
