@@ -12,7 +12,9 @@ RSS during that run (the high-water mark is reset first; with the process execut
 main process counts - each worker holds one shard's texts and band keys). `ours_sharded` runs
 the sharded stage (`mixtures.sharded`, one process) on Parquet shards of `--shard-size` rows
 that this (parent) process wrote first, as an earlier stage would: the table is never loaded
-whole, so its peak is the whole cost of the stage, imports included.
+whole, so its peak is the whole cost of the stage, imports included. Runs use Arrow's
+allocator as the `instructmix` command sets it (jemalloc, unless ARROW_DEFAULT_MEMORY_POOL is
+set: `ARROW_DEFAULT_MEMORY_POOL=mimalloc` measures pyarrow's own default); the JSON names it.
 
     python -m benchmarks.near_dedup [--ngram 1] [--threshold 0.8] [--workers 2]
 
@@ -25,6 +27,7 @@ import argparse
 import json
 import math
 import multiprocessing
+import os
 import queue as queue_module
 import random
 import re
@@ -50,6 +53,7 @@ from instances import make_instance, make_table
 from instances.context import StageContext
 
 _WORD = re.compile(r"\w+")
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
 
 def words(text: str) -> list[str]:
@@ -306,6 +310,9 @@ def main() -> None:
     parser.add_argument("--exact", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args()
+    # The runs are spawned with Arrow's allocator as the instructmix command chooses it
+    # (flows/__init__.py: jemalloc unless the environment names one).
+    os.environ.setdefault(ARROW_POOL_VARIABLE, "jemalloc")
     args = {k: getattr(options, k) for k in ("ngram", "threshold", "num_perm", "workers")}
     args["shard_size"] = options.shard_size
 
@@ -378,6 +385,7 @@ def main() -> None:
             "threshold": options.threshold,
             "num_perm": options.num_perm,
             "workers": options.workers,
+            "arrow_pool": os.environ[ARROW_POOL_VARIABLE],
         }
     )
     print(json.dumps(figures))

@@ -73,6 +73,20 @@ def shard_band_table(
     return pa.concat_tables(parts).combine_chunks()
 
 
+def texts_at(source: str, rows: np.ndarray, fields: str) -> list[str]:
+    """The match texts of the shard file `source`'s sorted local `rows`, read in batches."""
+    out: list[str] = []
+    first = 0
+    file = pq.ParquetFile(source)
+    for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=["messages"], use_threads=False):
+        low, high = np.searchsorted(rows, [first, first + batch.num_rows])
+        if high > low:
+            wanted = pa.Table.from_batches([batch]).take(pa.array(rows[low:high] - first))
+            out.extend(match_texts(wanted, fields))
+        first += batch.num_rows
+    return out
+
+
 def bucket_pairs(rows: pl.Series, keys: pl.Series, max_bucket_pairs: int) -> np.ndarray:
     """Candidate pairs (i < j, as int64 [n, 2]) of rows that share a key in one band."""
     frame = pl.DataFrame({"row": rows, "key": keys}).filter(pl.col("key").is_duplicated())

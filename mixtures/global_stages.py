@@ -22,9 +22,8 @@ from pydantic import BaseModel
 from filters import near_dedup
 from filters.dedup_shards import duplicates, exact_verdicts, identical_verdicts
 from filters.exact_dedup import EXACT_DUPLICATE
-from filters.near_dedup_shards import candidate_pairs, cluster_labels, verify
+from filters.near_dedup_shards import candidate_pairs, cluster_labels, texts_at, verify
 from filters.registry import run_filter
-from filters.text import match_texts
 from instances import Report
 from instances.context import StageContext
 from instances.shards import write_shard
@@ -196,9 +195,7 @@ def near(runner: ShardedRun, folder: Path, shards: Shards, config: Any) -> tuple
             low, high = np.searchsorted(wanted, [offsets[number], offsets[number + 1]])
             if high > low:
                 local = wanted[low:high] - offsets[number]
-                table = pq.ParquetFile(path).read(columns=["messages"], use_threads=False)
-                table = table.take(pa.array(local))
-                yield wanted[low:high], match_texts(table, config.fields)
+                yield wanted[low:high], texts_at(str(path), local, config.fields)
 
     verified = verify(pairs, texts_of, config)
     nodes, labels = cluster_labels(verified)
