@@ -24,6 +24,14 @@ def test_cluster_labels_are_the_union_find_components():
         assert labels.tolist() == [int(np.searchsorted(rows, expected[r])) for r in rows]
 
 
+def test_a_long_chain_is_one_cluster():
+    order = np.random.default_rng(0).permutation(5000)  # a path visited in random order
+    pairs = np.sort(np.stack([order[:-1], order[1:]], axis=1), axis=1)
+    rows, labels = cluster_labels(pairs)
+    assert rows.tolist() == list(range(5000))
+    assert set(labels.tolist()) == {0}
+
+
 def test_no_pairs_give_no_clusters():
     rows, labels = cluster_labels(np.zeros((0, 2), np.int64))
     assert rows.size == 0 and labels.size == 0
