@@ -10,8 +10,11 @@ filtering; rows to remove = each truth cluster (union-find) minus its first row.
 runs in its own fresh process: wall time from the loaded table to the rows to remove, and peak
 RSS during that run (the high-water mark is reset first; with the process executor only the
 main process counts - each worker holds one shard's texts and band keys). `ours_sharded` runs
-the sharded stage (`mixtures.sharded`, one process) on Parquet shards of `--shard-size` rows:
-the table is never loaded whole, so its peak is the whole cost.
+the sharded stage (`mixtures.sharded`, one process) on Parquet shards of `--shard-size` rows
+that this (parent) process wrote first, as an earlier stage would: the table is never loaded
+whole, so its peak is the whole cost of the stage, imports included. Runs use Arrow's
+allocator as the `instructmix` command sets it (jemalloc, unless ARROW_DEFAULT_MEMORY_POOL is
+set: `ARROW_DEFAULT_MEMORY_POOL=mimalloc` measures pyarrow's own default); the JSON names it.
 
     python -m benchmarks.near_dedup [--ngram 1] [--threshold 0.8] [--workers 2]
 
@@ -24,6 +27,8 @@ import argparse
 import json
 import math
 import multiprocessing
+import os
+import queue as queue_module
 import random
 import re
 import resource
@@ -38,8 +43,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks import default_mirror
-from benchmarks.near_dedup_runs import run_rensa, run_sharded
+from benchmarks.near_dedup_runs import run_rensa, run_sharded, write_shards
 from filters import near_dedup
+from filters.registry import run_filter
 from filters.text import match_texts
 from filters.union_find import components
 from generators import existing
@@ -47,6 +53,7 @@ from instances import make_instance, make_table
 from instances.context import StageContext
 
 _WORD = re.compile(r"\w+")
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
 
 def words(text: str) -> list[str]:
@@ -212,7 +219,7 @@ def run_ours(path: str, args: dict) -> dict:
     )
     rss_before = _start_measuring()
     started = time.perf_counter()
-    result = near_dedup.run(table, config)
+    result = run_filter(table, config)
     seconds = time.perf_counter() - started
     position = {row_id: n for n, row_id in enumerate(table.column("id").to_pylist())}
     removed = [position[i] for i in result.rejected.column("id").to_pylist()]
@@ -272,7 +279,13 @@ def in_fresh_process(role: str, path: str, args: dict) -> dict:
     queue = context.Queue()
     process = context.Process(target=_child, args=(role, path, args, queue))
     process.start()
-    result = queue.get()
+    while True:  # a child that dies (an import error, killed for memory) must not hang us
+        try:
+            result = queue.get(timeout=5)
+            break
+        except queue_module.Empty:
+            if not process.is_alive():
+                raise SystemExit(f"the {role} run died (exit code {process.exitcode})") from None
     process.join()
     return result
 
@@ -297,6 +310,9 @@ def main() -> None:
     parser.add_argument("--exact", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args()
+    # The runs are spawned with Arrow's allocator as the instructmix command chooses it
+    # (flows/__init__.py: jemalloc unless the environment names one).
+    os.environ.setdefault(ARROW_POOL_VARIABLE, "jemalloc")
     args = {k: getattr(options, k) for k in ("ngram", "threshold", "num_perm", "workers")}
     args["shard_size"] = options.shard_size
 
@@ -322,7 +338,9 @@ def main() -> None:
         rensa = in_fresh_process("rensa", path, args)
         ours = in_fresh_process("ours", path, {**args, "executor": "thread"})
         ours_process = in_fresh_process("ours", path, {**args, "executor": "process"})
-        ours_sharded = in_fresh_process("ours_sharded", path, args)
+        work = str(Path(folder) / "sharded")
+        write_shards(path, work, options.shard_size)
+        ours_sharded = in_fresh_process("ours_sharded", path, {**args, "work": work})
     figures: dict = {"bench": "near_dedup", "rows": table.num_rows, "truth_rows": len(truth)}
     runs = (
         ("ours", ours),
@@ -367,6 +385,7 @@ def main() -> None:
             "threshold": options.threshold,
             "num_perm": options.num_perm,
             "workers": options.workers,
+            "arrow_pool": os.environ[ARROW_POOL_VARIABLE],
         }
     )
     print(json.dumps(figures))

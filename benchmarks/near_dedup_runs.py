@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,8 +13,24 @@ from filters.text import match_texts
 from instances.context import StageContext
 
 
+def write_shards(path: str, work: str, shard_size: int) -> None:
+    """Cut the table at `path` into the sharded run's input shards under `work` (stage 0).
+
+    Done in the parent process, as an earlier stage of a build would: the measured process
+    only runs the near-dedup stage.
+    """
+    from mixtures.executors import LocalExecutor
+    from mixtures.sharded import ShardedRun
+
+    with LocalExecutor(1) as executor:
+        runner = ShardedRun(Path(work), executor, StageContext(), shard_size)
+        batches = pq.ParquetFile(path).iter_batches(batch_size=shard_size)
+        runner.write_input(0, "input", (pa.Table.from_batches([b]) for b in batches))
+
+
 def run_sharded(path: str, args: dict) -> dict:
-    """Ours over Parquet shards (`mixtures.sharded`, inline): the table is never loaded whole."""
+    """Ours over the Parquet shards `write_shards` wrote to `args["work"]` (`mixtures.sharded`,
+    inline): the table is never loaded whole."""
     from benchmarks.near_dedup import _peak_mb, _start_measuring
     from mixtures.executors import LocalExecutor
     from mixtures.sharded import ShardedRun
@@ -26,18 +41,16 @@ def run_sharded(path: str, args: dict) -> dict:
         threshold=args["threshold"],
         num_perm=args["num_perm"],
     )
-    with tempfile.TemporaryDirectory() as work, LocalExecutor(1) as executor:
-        runner = ShardedRun(Path(work), executor, StageContext(), args["shard_size"])
-        batches = pq.ParquetFile(path).iter_batches(batch_size=args["shard_size"])
-        shards = runner.write_input(0, "input", (pa.Table.from_batches([b]) for b in batches))
-        pa.default_memory_pool().release_unused()  # writing the input is not part of the run
+    with LocalExecutor(1) as executor:
+        runner = ShardedRun(Path(args["work"]), executor, StageContext(), args["shard_size"])
+        shards = runner.reuse(runner.folder(0, "input"))
         rss_before = _start_measuring()
         started = time.perf_counter()
         output = runner.filter_stage(1, shards.kept, config)
         seconds = time.perf_counter() - started
         peak = _peak_mb()
         removed_ids = output.rejected_table().column("id").to_pylist()
-    ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+    ids = pq.ParquetFile(path).read(columns=["id"]).column("id").to_pylist()
     position = {row_id: n for n, row_id in enumerate(ids)}
     return {
         "seconds": seconds,

@@ -1,12 +1,12 @@
 """Near dedup as map + reduce over shards, with the verdicts of `filters.near_dedup.run`.
 
-Map (per shard, in a worker): the LSH band keys of every row that has a shingle, one uint64
-column per band, with the row's global position, id, source priority and quality. Reduce:
-band by band (keys of different bands never meet), the rows sharing a key are grouped by
-polars and turned into candidate pairs (`max_bucket_pairs` as in the in-memory filter); the
-pairs are verified on exact Jaccard of the rows' shingle sets, vectorised
-(`minhash.jaccard_many`),
-and clustered with scipy's connected components. Memory: one band's keys at a time, the
+Map (per shard, in a worker, `BATCH_ROWS` rows at a time): the LSH band keys of every row
+that has a shingle, one uint64 column per band, with the row's global position, id, source
+priority and quality. Reduce: band by band (keys of different bands never meet), the rows
+sharing a key are grouped by polars and turned into candidate pairs (`max_bucket_pairs` as in
+the in-memory filter); the pairs are verified on exact Jaccard of the rows' shingle sets,
+vectorised (`minhash.jaccard_many`), and clustered by connected components (numpy label
+propagation). Memory: one batch's texts and signatures, one band's keys at a time, the
 candidate pairs, and the shingles of rows that are in some pair.
 """
 
@@ -17,13 +17,20 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+import pyarrow.parquet as pq
 
 from filters import minhash
 from filters.dedup_shards import ranking_columns
 from filters.near_dedup import Config
 from filters.text import match_texts, normalise_for_match
+from filters.union_find import components
+
+# Rows of a shard whose texts and signatures are computed at once (bounds the map's memory).
+BATCH_ROWS = 2048
+# The columns the map step reads: the text, and what survival is ranked on.
+READ_COLUMNS = ["id", "messages", "source", "meta"]
+# Label-propagation passes before clustering falls back to union-find (long chains).
+LABEL_PASSES = 32
 
 
 def band_column(band: int) -> str:
@@ -48,6 +55,39 @@ def band_table(table: pa.Table, config: Config, offset: int) -> pa.Table:
     for name, values in ranking_columns(table, config.source_priority, config.quality_key).items():
         columns[name] = values.filter(mask)
     return pa.table(columns)
+
+
+def shard_band_table(
+    source: str, config: Config, offset: int, batch_rows: int = BATCH_ROWS
+) -> pa.Table:
+    """Map step for the shard file `source` (first row global row `offset`), read in batches.
+
+    The band keys are the same as `band_table` of the whole shard gives; only `batch_rows`
+    rows' texts, words and signatures are held at once.
+    """
+    file = pq.ParquetFile(source)
+    parts = []
+    for batch in file.iter_batches(batch_size=batch_rows, columns=READ_COLUMNS, use_threads=False):
+        parts.append(band_table(pa.Table.from_batches([batch]), config, offset))
+        offset += batch.num_rows
+    if not parts:
+        empty = file.schema_arrow.empty_table().select(READ_COLUMNS)
+        return band_table(empty, config, offset)
+    return pa.concat_tables(parts).combine_chunks()
+
+
+def texts_at(source: str, rows: np.ndarray, fields: str) -> list[str]:
+    """The match texts of the shard file `source`'s sorted local `rows`, read in batches."""
+    out: list[str] = []
+    first = 0
+    file = pq.ParquetFile(source)
+    for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=["messages"], use_threads=False):
+        low, high = np.searchsorted(rows, [first, first + batch.num_rows])
+        if high > low:
+            wanted = pa.Table.from_batches([batch]).take(pa.array(rows[low:high] - first))
+            out.extend(match_texts(wanted, fields))
+        first += batch.num_rows
+    return out
 
 
 def bucket_pairs(rows: pl.Series, keys: pl.Series, max_bucket_pairs: int) -> np.ndarray:
@@ -117,11 +157,28 @@ def verify(
 
 
 def cluster_labels(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows in some pair and a component label for each (scipy connected components)."""
+    """Rows in some pair and a component label for each: the position (in the rows) of its
+    component's smallest row.
+
+    Min-label propagation with pointer jumping, in numpy (scipy's csgraph costs ~30 MB of
+    imports): each pass lowers both ends of every pair to the smaller of their labels, then
+    lets every label take its label's label. Near-duplicate clusters are shallow and settle in
+    a few passes; a long chain (passes grow with its length) is finished by union-find.
+
+    >>> cluster_labels(np.array([[3, 9], [1, 9], [4, 5]]))[1].tolist()
+    [0, 0, 2, 2, 0]
+    """
     nodes = np.unique(pairs)
     if not nodes.size:
         return nodes, np.zeros(0, np.int64)
     left, right = np.searchsorted(nodes, pairs[:, 0]), np.searchsorted(nodes, pairs[:, 1])
-    graph = coo_matrix((np.ones(left.size, np.int8), (left, right)), shape=(nodes.size,) * 2)
-    _, labels = connected_components(graph, directed=False)
-    return nodes, labels.astype(np.int64)
+    labels = np.arange(nodes.size, dtype=np.int64)
+    for _ in range(LABEL_PASSES):
+        lower = np.minimum(labels[left], labels[right])
+        before = labels.copy()
+        np.minimum.at(labels, left, lower)
+        np.minimum.at(labels, right, lower)
+        labels = labels[labels]
+        if np.array_equal(labels, before):
+            return nodes, labels
+    return nodes, components(nodes.size, zip(left.tolist(), right.tolist(), strict=True))

@@ -22,9 +22,8 @@ from pydantic import BaseModel
 from filters import near_dedup
 from filters.dedup_shards import duplicates, exact_verdicts, identical_verdicts
 from filters.exact_dedup import EXACT_DUPLICATE
-from filters.near_dedup_shards import candidate_pairs, cluster_labels, verify
+from filters.near_dedup_shards import candidate_pairs, cluster_labels, texts_at, verify
 from filters.registry import run_filter
-from filters.text import match_texts
 from instances import Report
 from instances.context import StageContext
 from instances.shards import write_shard
@@ -196,8 +195,7 @@ def near(runner: ShardedRun, folder: Path, shards: Shards, config: Any) -> tuple
             low, high = np.searchsorted(wanted, [offsets[number], offsets[number + 1]])
             if high > low:
                 local = wanted[low:high] - offsets[number]
-                table = pq.read_table(path, columns=["messages"]).take(pa.array(local))
-                yield wanted[low:high], match_texts(table, config.fields)
+                yield wanted[low:high], texts_at(str(path), local, config.fields)
 
     verified = verify(pairs, texts_of, config)
     nodes, labels = cluster_labels(verified)
@@ -215,7 +213,7 @@ def near(runner: ShardedRun, folder: Path, shards: Shards, config: Any) -> tuple
         "rows_per_band": per_band,
         "candidate_pairs": int(len(pairs)),
         "verified_pairs": int(len(verified)),
-        "clusters": int(labels.max() + 1) if labels.size else 0,
+        "clusters": int(np.unique(labels).size),
         "signature_seconds": round(signed - started, 3),
         "bucket_seconds": round(grouped - signed, 3),
         "verify_seconds": round(time.perf_counter() - grouped, 3),

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from filters.dedup_shards import exact_key_table
-from filters.near_dedup_shards import band_table
+from filters.near_dedup_shards import shard_band_table
 from filters.registry import run_filter
 from instances import REJECTED_SCHEMA, Report, StageResult
 from instances.context import StageContext
@@ -114,10 +114,10 @@ def verdict_shard(task: ShardTask) -> ShardOutcome:
     if task.verdicts is None:
         rows = pq.ParquetFile(task.source).metadata.num_rows
         return unchanged(task, Report(stage=task.stage, rows_in=rows, rows_out=rows))
-    table = pq.read_table(task.source)
+    table = pq.ParquetFile(task.source).read(use_threads=False)  # (read_table: +pyarrow.dataset)
     reasons: list[str | None] = [None] * table.num_rows
     duplicate_of: list[str | None] = [None] * table.num_rows
-    verdicts = pq.read_table(task.verdicts)
+    verdicts = pq.ParquetFile(task.verdicts).read()
     for position, reason, dup in zip(
         verdicts.column("position").to_pylist(),
         verdicts.column("reason").to_pylist(),
@@ -138,8 +138,7 @@ def exact_keys_shard(task: ShardTask) -> KeyOutcome:
 
 def near_bands_shard(task: ShardTask) -> KeyOutcome:
     """Map step of near dedup: one shard's LSH band keys and ranking columns."""
-    table = pq.read_table(task.source, columns=["id", "messages", "source", "meta"])
-    bands = band_table(table, task.config, task.offset)
+    bands = shard_band_table(task.source, task.config, task.offset)
     return KeyOutcome(keys=write_shard(bands, Path(task.out_dir), task.name("bands")))
 
 
