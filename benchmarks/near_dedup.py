@@ -1,4 +1,4 @@
-"""Near dedup: ours (sharded MinHash, polars LSH buckets, union-find, verified) against
+"""Near dedup: ours (sharded MinHash, polars LSH buckets, connected components, verified) against
 datasketch's in-process MinHash.bulk + MinHashLSH used query-then-insert (as distilabel's
 MinHash dedup step does) and rensa's Rust RMinHash + RMinHashLSH used the same way,
 on all Stanford Alpaca rows plus planted near duplicates.
@@ -6,7 +6,7 @@ on all Stanford Alpaca rows plus planted near duplicates.
 Planted: a seeded 5% of rows copied with word-level edits (insert, delete or substitute about
 10% of the words) and a few exact copies. Ground truth: every pair with Jaccard >= threshold on
 the same word n-gram shingles, found exactly by an all-pairs set-similarity join with prefix
-filtering; rows to remove = each truth cluster (union-find) minus its first row. Each method
+filtering; rows to remove = each truth cluster (a component) minus its first row. Each method
 runs in its own fresh process: wall time from the loaded table to the rows to remove, and peak
 RSS during that run (the high-water mark is reset first; with the process executor only the
 main process counts - each worker holds one shard's texts and band keys). `ours_sharded` runs
@@ -45,9 +45,9 @@ import pyarrow.parquet as pq
 from benchmarks import default_mirror
 from benchmarks.near_dedup_runs import run_rensa, run_sharded, write_shards
 from filters import near_dedup
+from filters.components import components
 from filters.registry import run_filter
 from filters.text import match_texts
-from filters.union_find import components
 from generators import existing
 from instances import make_instance, make_table
 from instances.context import StageContext

@@ -1,5 +1,5 @@
 """Near deduplication: MinHash signatures per shard in parallel, LSH bands grouped with polars,
-candidate pairs verified, clusters by union-find, the best row of each cluster kept.
+candidate pairs verified, scipy components, the best row of each cluster kept.
 
 Nothing holds every row's signature in one index: each shard (of `shard_size` rows) is turned
 into band keys (one uint64 per row and band) in a worker process, and only those keys come back.
@@ -28,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
 from filters import minhash
+from filters.components import components
 from filters.dispatch import Verdicts
 from filters.ranking import survivors
 from filters.text import match_texts, normalise_for_match
-from filters.union_find import components
 from instances.context import StageContext
 
 STAGE = "near_dedup"

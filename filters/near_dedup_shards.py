@@ -20,17 +20,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from filters import minhash
+from filters.components import components
 from filters.dedup_shards import ranking_columns
 from filters.near_dedup import Config
 from filters.text import match_texts, normalise_for_match
-from filters.union_find import components
 
 # Rows of a shard whose texts and signatures are computed at once (bounds the map's memory).
 BATCH_ROWS = 2048
 # The columns the map step reads: the text, and what survival is ranked on.
 READ_COLUMNS = ["id", "messages", "source", "meta"]
-# Label-propagation passes before clustering falls back to union-find (long chains).
-LABEL_PASSES = 32
 
 
 def band_column(band: int) -> str:
@@ -158,12 +156,7 @@ def verify(
 
 def cluster_labels(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows in some pair and a component label for each: the position (in the rows) of its
-    component's smallest row.
-
-    Min-label propagation with pointer jumping, in numpy (scipy's csgraph costs ~30 MB of
-    imports): each pass lowers both ends of every pair to the smaller of their labels, then
-    lets every label take its label's label. Near-duplicate clusters are shallow and settle in
-    a few passes; a long chain (passes grow with its length) is finished by union-find.
+    component's smallest row (scipy's connected components).
 
     >>> cluster_labels(np.array([[3, 9], [1, 9], [4, 5]]))[1].tolist()
     [0, 0, 2, 2, 0]
@@ -172,13 +165,4 @@ def cluster_labels(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not nodes.size:
         return nodes, np.zeros(0, np.int64)
     left, right = np.searchsorted(nodes, pairs[:, 0]), np.searchsorted(nodes, pairs[:, 1])
-    labels = np.arange(nodes.size, dtype=np.int64)
-    for _ in range(LABEL_PASSES):
-        lower = np.minimum(labels[left], labels[right])
-        before = labels.copy()
-        np.minimum.at(labels, left, lower)
-        np.minimum.at(labels, right, lower)
-        labels = labels[labels]
-        if np.array_equal(labels, before):
-            return nodes, labels
-    return nodes, components(nodes.size, zip(left.tolist(), right.tolist(), strict=True))
+    return nodes, components(nodes.size, np.column_stack([left, right]))

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from benchmarks.near_dedup import shingles, truth_pairs
 from filters import minhash, near_dedup
+from filters.components import components
 from filters.registry import run_filter
-from filters.union_find import components
 
 BASE = (
     "Write a short story about a lighthouse keeper who discovers a message in a bottle "
@@ -136,7 +136,7 @@ def test_short_texts_are_one_shingle_and_words_are_normalised():
     assert hashes[0] == hashes[1]  # NFKC and case folded before hashing
 
 
-def test_union_find_components():
+def test_components_label_with_the_smallest_node():
     assert components(6, [(4, 5), (1, 4), (2, 3)]).tolist() == [0, 1, 2, 2, 1, 1]
 
 

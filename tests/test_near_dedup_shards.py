@@ -9,17 +9,35 @@ import pyarrow.parquet as pq
 from curation_rows import row, table
 
 from filters import near_dedup
+from filters.components import components
 from filters.near_dedup_shards import band_table, cluster_labels, shard_band_table
-from filters.union_find import components
 
 
-def test_cluster_labels_are_the_union_find_components():
+def smallest_in_component(nodes: int, pairs: list[tuple[int, int]]) -> list[int]:
+    """Reference: each node's component's smallest node, by breadth-first search."""
+    neighbours: dict[int, set[int]] = {n: set() for n in range(nodes)}
+    for left, right in pairs:
+        neighbours[left].add(right)
+        neighbours[right].add(left)
+    label = [-1] * nodes
+    for start in range(nodes):
+        if label[start] < 0:
+            label[start], frontier = start, [start]
+            while frontier:
+                frontier = [m for n in frontier for m in neighbours[n] if label[m] < 0]
+                for m in frontier:
+                    label[m] = start
+    return label
+
+
+def test_cluster_labels_are_the_connected_components():
     rng = random.Random(7)
     for nodes in (2, 10, 300):
         pairs = [tuple(sorted(rng.sample(range(nodes), 2))) for _ in range(nodes // 2 + 1)]
-        pairs += [(n, n + 1) for n in range(0, nodes - 1, 3)]  # chains, to need several passes
+        pairs += [(n, n + 1) for n in range(0, nodes - 1, 3)]  # chains
         rows, labels = cluster_labels(np.array(pairs, np.int64))
-        expected = components(nodes, pairs)
+        expected = smallest_in_component(nodes, pairs)
+        assert components(nodes, pairs).tolist() == expected
         assert rows.tolist() == sorted({r for pair in pairs for r in pair})
         assert labels.tolist() == [int(np.searchsorted(rows, expected[r])) for r in rows]
 
