@@ -273,6 +273,7 @@ def build_flow(
     model_cache: str | None = None,
     executor: str = "local",
     ray_address: str | None = None,
+    recipe_yaml: str | None = None,
 ) -> BuildRun:
     """Build recipe RECIPE (a name or YAML path) into OUTPUT_DIR/NAME, card included; then
     publish it to PUBLISH_REPO and train on it when asked.
@@ -282,9 +283,11 @@ def build_flow(
     models for training. EXECUTOR: `local` (the default) or `ray` (the stages over Parquet
     shards on a process pool or a Ray cluster at RAY_ADDRESS, in bounded memory), or `memory`
     (every stage a Prefect task over the whole table); the output is byte-identical.
+    RECIPE_YAML: the recipe's text as the command already read it (LIMIT applied), so that
+    the run builds what was validated and the file is read once.
     """
     with threads_stop_on_sigterm():  # a SIGTERM stops the rendering task threads too
-        loaded, recipe_yaml = recipe_for_run(recipe, limit)
+        loaded, recipe_yaml = recipe_for_run(recipe, limit, recipe_yaml)
         ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
         stages.check_inputs(loaded, ctx)
         if train and loaded.train is None:

@@ -320,16 +320,21 @@ def read_recipe(name: str, recipes_dir: Path | None = None) -> RecipeFile:
         raise RecipeError(
             f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
         ) from None
+    return RecipeFile(recipe_from_text(text, str(path)), path, text)
+
+
+def recipe_from_text(text: str, where: str) -> Recipe:
+    """The validated recipe in YAML `text` (errors name `where`, e.g. its file)."""
     try:
         data = yaml.safe_load(text)
     except RecursionError:
-        raise RecipeError(f"{path}: nested too deeply") from None
+        raise RecipeError(f"{where}: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise RecipeError(f"{path}: not valid YAML{where}: {' '.join(problem.split())}") from None
-    return RecipeFile(parse_recipe(data, str(path)), path, text)
+        raise RecipeError(f"{where}: not valid YAML{at}: {' '.join(problem.split())}") from None
+    return parse_recipe(data, where)
 
 
 def load_recipe(name: str, recipes_dir: Path | None = None) -> Recipe:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mixtures.recipe import Recipe, SourceSpec, read_recipe
+from mixtures.recipe import Recipe, SourceSpec, read_recipe, recipe_from_text
 
 GENERATOR_CAP_FIELDS = ("max_per_task", "max_rows_per_task")
 
@@ -92,9 +92,14 @@ def scaled_recipe_yaml(recipe: Recipe) -> str:
     return yaml.safe_dump(short, sort_keys=False, allow_unicode=True)
 
 
-def recipe_for_run(name: str, limit: int | None) -> tuple[Recipe, str]:
+def recipe_for_run(name: str, limit: int | None, text: str | None = None) -> tuple[Recipe, str]:
     """Recipe `name` (read once) as a run builds it, with its YAML text for the card: under
-    `limit`, the scaled recipe (every source capped, named NAME-limitLIMIT) and its YAML."""
+    `limit`, the scaled recipe (every source capped, named NAME-limitLIMIT) and its YAML.
+
+    With `text` (what an earlier `recipe_for_run` of this run returned) the file is not read
+    again: the text is the recipe, `limit` already applied."""
+    if text is not None:
+        return recipe_from_text(text, name), text
     loaded = read_recipe(name)
     if limit is None:
         return loaded.recipe, loaded.text

@@ -40,7 +40,16 @@ def built(tmp_path_factory, mirror, prefect_harness):
     path = out / "small.yaml"
     path.write_text(yaml.safe_dump(SMALL))
     first = build_flow(str(path), mirror=str(mirror), output_dir=str(out / "a"), result_cache=None)
-    build_flow(str(path), mirror=str(mirror), output_dir=str(out / "b"), result_cache=None)
+    # the second run gets the text the command read: the flow must not open the file again
+    text = path.read_text()
+    path.unlink()
+    build_flow(
+        str(path),
+        mirror=str(mirror),
+        output_dir=str(out / "b"),
+        result_cache=None,
+        recipe_yaml=text,
+    )
     return first.build, out / "a" / "small", out / "b" / "small"
 
 

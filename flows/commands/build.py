@@ -79,7 +79,7 @@ def build(
         raise typer.BadParameter(f"--executor must be memory, local or ray, not {executor!r}")
     if ray_address:
         executor = "ray"  # a Ray address (flag or $RAY_ADDRESS) means: run there
-    recipe, _ = recipe_for_run(name, limit)  # validated before any work
+    recipe, recipe_yaml = recipe_for_run(name, limit)  # read and validated once, before any work
     run_ctx = StageContext(mirror=resolve_mirror(mirror), seed=recipe.seed)
     check_inputs(recipe, run_ctx)
     options = {
@@ -90,6 +90,7 @@ def build(
         "limit": limit,
         "executor": executor,
         "ray_address": ray_address,
+        "recipe_yaml": recipe_yaml,
     }
     if check:
         check_build(ctx, recipe, run_ctx, output_dir, options, started)
