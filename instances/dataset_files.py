@@ -21,6 +21,7 @@ import glob
 import io
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -144,10 +145,28 @@ def _delimited_rows(path: Path, data: bytes, separator: str) -> list[Row]:
     return frame.to_dicts()
 
 
+@contextmanager
+def errors_name_the_file(path: Path, kind: str = "") -> Iterator[None]:
+    """Turn any failure to read `path` into one `SourceError` line that names the file."""
+    try:
+        yield
+    except SourceError:
+        raise
+    except UnicodeDecodeError as error:
+        raise SourceError(
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); re-encode it as UTF-8"
+        ) from error
+    except RecursionError as error:
+        raise SourceError(f"{path}: nested too deeply to read (JSON depth limit)") from error
+    except Exception as error:  # Arrow's, polars' and the OS's errors alike
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SourceError(f"{path}: cannot read this {kind or 'file'} file: {detail}") from error
+
+
 def read_file(path: Path) -> list[Row]:
     """The rows of one data file, values as stored; `SourceError` naming the file if unreadable."""
     kind, compression = file_kind(path)
-    try:
+    with errors_name_the_file(path, kind):
         if kind == ".parquet" and compression is None:
             return pq.read_table(path).to_pylist()
         data = _raw_bytes(path, compression)
@@ -157,20 +176,6 @@ def read_file(path: Path) -> list[Row]:
             return _json_rows(path, data, lines=kind == ".jsonl")
         if kind in (".csv", ".tsv"):
             return _delimited_rows(path, data, "\t" if kind == ".tsv" else ",")
-    except SourceError:
-        raise
-    except UnicodeDecodeError as error:
-        raise SourceError(
-            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); re-encode it as UTF-8"
-        ) from error
-    except RecursionError as error:
-        raise SourceError(f"{path}: nested too deeply to read (JSON depth limit)") from error
-    except (OSError, ValueError, pa.ArrowException) as error:
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise SourceError(f"{path}: cannot read this {kind or 'file'} file: {detail}") from error
-    except Exception as error:  # polars' own errors: still one line naming the file
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise SourceError(f"{path}: cannot read this {kind} file: {detail}") from error
     raise SourceError(f"{path}: unknown data file type; expected one of {', '.join(KINDS)}")
 
 
@@ -259,19 +264,8 @@ def file_batches(path: Path, rows: int) -> Iterator[list[Row]]:
     """The rows of one data file, at most `rows` at a time: Parquet by record batches and
     JSON Lines line by line, so a large file is never all in memory (other kinds are read
     whole, then sliced). Errors are `read_file`'s: one `SourceError` line naming the file."""
-    try:
+    with errors_name_the_file(path):
         yield from _file_batches(path, rows)
-    except SourceError:
-        raise
-    except UnicodeDecodeError as error:
-        raise SourceError(
-            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); re-encode it as UTF-8"
-        ) from error
-    except RecursionError as error:
-        raise SourceError(f"{path}: nested too deeply to read (JSON depth limit)") from error
-    except (OSError, ValueError, pa.ArrowException) as error:
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise SourceError(f"{path}: cannot read this file: {detail}") from error
 
 
 def location_batches(location: DataLocation, rows: int) -> Iterator[tuple[str, list[Row]]]:
