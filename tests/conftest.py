@@ -73,7 +73,8 @@ def prefect_harness():
 
     from flows.server import ensure_server
 
-    url = ensure_server(Path(os.environ["PREFECT_HOME"]), owner=os.getpid())
+    # a first start migrates a new database: allow a heavily loaded machine far more than 120 s
+    url = ensure_server(Path(os.environ["PREFECT_HOME"]), timeout=600, owner=os.getpid())
     # As prefect_test_harness does, the settings also become the process-global ones, for code
     # in a context copied before this point (the second context is made once the first is in).
     with (
