@@ -143,6 +143,7 @@ def test_rejected_rows_carry_stage_and_reason(built):
 
 
 def _cli(args: list[str], cwd: Path, mirror: Path) -> subprocess.CompletedProcess:
+    """`python -m flows.cli ARGS` in its own process: its exit status and its stderr."""
     env = {
         **__import__("os").environ,
         "INSTRUCTMIX_MIRROR": str(mirror),
@@ -160,6 +161,24 @@ def _cli(args: list[str], cwd: Path, mirror: Path) -> subprocess.CompletedProces
     )
 
 
+def _main(args: list[str], cwd: Path, mirror: Path, capfd, monkeypatch):
+    """The same command in this process (`flows.cli.main`, as the bad-input corpus runs it): its
+    exit code and what it wrote on fds 1 and 2. The process boundary itself is checked once,
+    by test_cli_unknown_recipe."""
+    from flows.cli import main
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("INSTRUCTMIX_MIRROR", str(mirror))
+    capfd.readouterr()
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    out, err = capfd.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
+
+
 def _assert_one_clear_line(proc, *fragments):
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -175,24 +194,28 @@ def test_cli_unknown_recipe(tmp_path, mirror):
     assert not (tmp_path / "artifacts").exists()
 
 
-def test_cli_mistyped_field(tmp_path, mirror):
+def test_cli_mistyped_field(tmp_path, mirror, capfd, monkeypatch):
     bad = dict(SMALL, sources=[dict(SMALL["sources"][0], cuont=3)])
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
-    proc = _cli(["build", "bad.yaml"], tmp_path, mirror)
+    proc = _main(["build", "bad.yaml"], tmp_path, mirror, capfd, monkeypatch)
     _assert_one_clear_line(proc, "bad.yaml", "sources.0.cuont", "unknown field")
     assert not (tmp_path / "artifacts").exists()
 
 
-def test_cli_missing_mirror_file(tmp_path, mirror):
+def test_cli_missing_mirror_file(tmp_path, mirror, capfd, monkeypatch):
     (tmp_path / "mirror").mkdir()
     (tmp_path / "small.yaml").write_text(yaml.safe_dump(SMALL))
-    proc = _cli(["build", "small.yaml", "--mirror", "mirror"], tmp_path, mirror)
+    proc = _main(
+        ["build", "small.yaml", "--mirror", "mirror"], tmp_path, mirror, capfd, monkeypatch
+    )
     _assert_one_clear_line(proc, "code_alpaca_2k.json", "not found")
     assert not (tmp_path / "artifacts" / "mixtures" / "small").exists()
 
 
 @pytest.mark.slow
-def test_cli_malformed_json_line_leaves_no_partial_mixture(tmp_path, mirror):
+def test_cli_malformed_json_line_leaves_no_partial_mixture(
+    tmp_path, mirror, capfd, monkeypatch, prefect_harness
+):
     broken = tmp_path / "mirror"
     (broken / "codealpaca").mkdir(parents=True)
     (broken / "lima").mkdir()
@@ -202,7 +225,9 @@ def test_cli_malformed_json_line_leaves_no_partial_mixture(tmp_path, mirror):
         '{"instruction": "c" "output": "d"}\n]\n'
     )
     (tmp_path / "small.yaml").write_text(yaml.safe_dump(SMALL))
-    proc = _cli(["build", "small.yaml", "--mirror", "mirror"], tmp_path, mirror)
+    proc = _main(
+        ["build", "small.yaml", "--mirror", "mirror"], tmp_path, mirror, capfd, monkeypatch
+    )
     _assert_one_clear_line(proc, "code_alpaca_2k.json", "line 3")
     leftovers = (
         list((tmp_path / "artifacts" / "mixtures").glob("*"))

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,21 +27,51 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_for(check, timeout: float, what: str, processes=()):
+class Watched:
+    """A started process whose output a thread copies into a log file. `news` is set at each
+    line it prints and when it exits: waits wake on the process's own output, not on a clock."""
+
+    def __init__(self, command: list[str], log: Path, news: threading.Event, **options):
+        self.log = log
+        self.news = news
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **options
+        )
+        self.copier = threading.Thread(target=self._copy, daemon=True)
+        self.copier.start()
+
+    def _copy(self) -> None:
+        with self.log.open("wb") as out:
+            for line in self.process.stdout:
+                out.write(line)
+                out.flush()
+                self.news.set()
+        self.process.wait()
+        self.news.set()
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def _wait_for(check, what: str, watched: list[Watched], news: threading.Event, timeout: float):
+    """Re-check `check()` whenever a watched process prints a line (at least each second, for a
+    server that prints nothing more); fail at once when one exits. `timeout` only bounds a hang:
+    it is far above the time a loaded machine needs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for process, log in processes:
-            if process.poll() is not None:
-                raise AssertionError(f"{what}: a process exited early:\n{log.read_text()[-3000:]}")
+        news.clear()
+        for one in watched:
+            if one.process.poll() is not None:
+                raise AssertionError(f"{what}: a process exited early:\n{one.tail()}")
         with contextlib.suppress(httpx.HTTPError):
             value = check()
             if value:
                 return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        news.wait(1.0)
+    raise AssertionError(f"gave up after {timeout:.0f}s waiting for {what}")
 
 
-def _stop(process: subprocess.Popen, timeout: float = 30) -> int | None:
+def _stop(process: subprocess.Popen, timeout: float = 90) -> int | None:
     """SIGTERM, then wait; the whole process group is killed only if it does not stop."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -107,33 +138,32 @@ def test_serve_runs_a_scheduled_pipeline_on_a_real_server(tmp_path, mirror):
         )
     )
     prefect = Path(sys.executable).with_name("prefect")
-    server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
+    news = threading.Event()
     server = serve = None
     try:
-        with server_log.open("w") as log:
-            server = subprocess.Popen(
-                [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                env=server_env,
-                cwd=tmp_path,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        server = Watched(
+            [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            tmp_path / "server.log",
+            news,
+            env=server_env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
         _wait_for(
             lambda: httpx.get(f"{api}/health", timeout=5).status_code == 200,
-            120,
             "the server's /api/health",
-            [(server, server_log)],
+            [server],
+            news,
+            timeout=600,
         )
-        with serve_log.open("w") as log:
-            serve = subprocess.Popen(
-                [sys.executable, "-m", "flows.cli", "serve", "--schedules", schedules],
-                env=serve_env,
-                cwd=tmp_path,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        serve = Watched(
+            [sys.executable, "-m", "flows.cli", "serve", "--schedules", str(schedules)],
+            tmp_path / "serve.log",
+            news,
+            env=serve_env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
 
         def finished_run():
             response = httpx.post(
@@ -144,9 +174,8 @@ def test_serve_runs_a_scheduled_pipeline_on_a_real_server(tmp_path, mirror):
             runs = response.json()
             return runs[0] if runs else None
 
-        watched = [(server, server_log), (serve, serve_log)]
-        run = _wait_for(finished_run, 150, "a finished scheduled flow run", watched)
-        assert run["state"]["type"] == "COMPLETED", (run["state"], serve_log.read_text()[-3000:])
+        run = _wait_for(finished_run, "a finished scheduled flow run", [server, serve], news, 600)
+        assert run["state"]["type"] == "COMPLETED", (run["state"], serve.tail())
         assert run["deployment_id"] is not None
         assert run["parameters"]["recipe"] == str(recipe)
         assert (tmp_path / "artifacts" / "mixtures" / "served" / "README.md").is_file()
@@ -156,8 +185,10 @@ def test_serve_runs_a_scheduled_pipeline_on_a_real_server(tmp_path, mirror):
         keys = [a["key"] for a in httpx.post(f"{api}/artifacts/filter", json={}, timeout=10).json()]
         assert {"served-funnel", "served-composition", "served-card"} <= set(keys)
     finally:
-        stopped_serve = _stop(serve) if serve is not None else 0
-        stopped_server = _stop(server) if server is not None else 0
+        stopped_serve = _stop(serve.process) if serve is not None else 0
+        stopped_server = _stop(server.process) if server is not None else 0
     # Both stopped on SIGTERM, serve first, without being killed.
-    assert stopped_serve is not None, serve_log.read_text()[-3000:]
-    assert stopped_server is not None, server_log.read_text()[-3000:]
+    for one in (serve, server):
+        one.copier.join(30)  # the copy of its output is complete
+    assert stopped_serve is not None, serve.tail()
+    assert stopped_server is not None, server.tail()

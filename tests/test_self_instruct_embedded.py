@@ -29,8 +29,9 @@ def test_embedded_smollm2_generates_instructions_and_instances(tmp_path):
     from generators.self_instruct.embedded import embedded_server
 
     config = BootstrapConfig(
-        n=2,
-        request_batch_size=2,
+        # one prompt, one kept instruction and its instances prove the path: 5 requests, not 10
+        n=1,
+        request_batch_size=1,
         layout="chat",  # what the CLI uses with the embedded model
         max_instances=3,
         generation=Sampling(

@@ -350,6 +350,12 @@ def test_push_to_an_unreachable_hub_is_one_line_without_the_token(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     token = "hf_SECRETtoken0123456789"
+    from flows import publish
+
+    # the upload is still retried (twice), without the 10 s waits between tries
+    fast = publish.upload_task.with_options(retry_delay_seconds=0)
+    assert fast.retries == publish.upload_task.retries
+    monkeypatch.setattr(publish, "upload_task", fast)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("HF_TOKEN", token)
     outcome = run_cli(["push", "tiny", "--output-dir", workspace.out, "--repo", "org/name"], capfd)
