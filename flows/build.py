@@ -1,9 +1,10 @@
 """The one Prefect flow that builds a mixture (then publishes it and trains on it, when asked).
 
-The flow holds no build logic: it calls `mixtures.build.build`, the one stage sequence, with a
-stage runner (`TaskStages`) that makes each stage call a thin Prefect task. Sources are
-generated concurrently, cached by spec, input-file sha256 and code, and retried when they read
-from the Hub; row-wise filters run per shard (mapped tasks); each stage logs one line with its
+The flow holds no build logic: a Prefect task runs the recipe's stages over Parquet shards
+(`mixtures.sharded`) on a local process pool or a Ray cluster, then the one writer
+(`mixtures.build.write_mixture`) writes the folder. Sources come from a Prefect task cached by
+spec, input-file sha256 and code, and retried when they read from the Hub; an LLM judge holds
+its share of the `llm` concurrency limit while it scores; each stage logs one line with its
 counters.
 
     >>> build_flow("demo")  # doctest: +SKIP
@@ -13,13 +14,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-from prefect import flow, get_run_logger, task, unmapped
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from data_cards.card import write_card
@@ -36,7 +36,6 @@ from mixtures.folder import DEFAULT_ROOT, MixtureFolder
 from mixtures.recipe import Recipe, SourceSpec
 from mixtures.scale import recipe_for_run
 from mixtures.sharded import DEFAULT_SHARD_ROWS
-from mixtures.table_shards import is_row_wise, merge_results, shard
 
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10
@@ -75,63 +74,10 @@ def generate_source_task(spec: SourceSpec, ctx: StageContext) -> StageResult:
     return stages.generate_source(spec, ctx)
 
 
-@task(name="filter-shard", task_run_name="{config.kind}-shard-{index}", cache_policy=NO_CACHE)
-def filter_shard_task(table: pa.Table, config: Any, ctx: StageContext, index: int) -> StageResult:
-    """Run one row-wise filter on one shard of rows."""
-    return stages.apply_filter(table, config, ctx)
-
-
 @task(name="stage", task_run_name="{stage}", cache_policy=NO_CACHE)
 def stage_task(stage: str, function: Callable[..., Any], args: tuple) -> Any:
     """Run one stage function of the build sequence."""
     return function(*args)
-
-
-@dataclass
-class TaskStages:
-    """The flow's stage runner: each call of the build sequence becomes Prefect task runs."""
-
-    result_cache: Path | None = None  # None: generated sources are not cached
-    shard_rows: int = DEFAULT_SHARD_ROWS
-
-    def __call__(self, stage: str, function: Callable[..., Any], *args: Any) -> Any:
-        if stage == "generate":
-            value = self.generate(*args)
-        elif stage == "filter":
-            value = self.filter(*args)
-        else:
-            value = stage_task(stage, function, args)
-        for report in stage_reports(stage, value):
-            log_report(report)
-        if stage == "sample":
-            warn_shortfalls(value[1])
-        if stage == "write":
-            get_run_logger().info("wrote %s", value.path)
-        return value
-
-    def generate(self, specs: list[SourceSpec], ctx: StageContext) -> list[StageResult]:
-        """Submit every source's generation at once; return the results in recipe order."""
-        task = source_task(self.result_cache, ctx)
-        futures = [task.submit(spec, ctx) for spec in specs]
-        return [future.result() for future in futures]
-
-    def filter(self, table: pa.Table, config: Any, ctx: StageContext) -> StageResult:
-        """One filter: mapped over shards when row-wise and larger than a shard, else whole; an
-        LLM judge holds its share of the `llm` concurrency limit's slots while it runs."""
-        slots = llm_slots(config)
-        with llm_slot(occupy=min(slots, llm_limit() or slots)) if slots else nullcontext():
-            return self._filter(table, config, ctx)
-
-    def _filter(self, table: pa.Table, config: Any, ctx: StageContext) -> StageResult:
-        if not is_row_wise(config) or table.num_rows <= self.shard_rows:
-            named = stage_task.with_options(task_run_name=config.kind)
-            return named("filter", stages.apply_filter, (table, config, ctx))
-        shards = shard(table, self.shard_rows)
-        quiet = ctx.model_copy(update={"show_progress": False})  # no progress bar per shard
-        futures = filter_shard_task.map(
-            shards, unmapped(config), unmapped(quiet), range(len(shards))
-        )
-        return merge_results([future.result() for future in futures])
 
 
 def source_task(result_cache: Path | None, ctx: StageContext) -> Any:
@@ -145,20 +91,17 @@ def source_task(result_cache: Path | None, ctx: StageContext) -> Any:
     return generate_source_task.with_options(**options)
 
 
-def stage_reports(stage: str, value: Any) -> list[Report]:
-    """The reports a stage call returned (none for assemble and write)."""
-    if stage == "generate":
-        return [result.report for result in value]
-    if stage in ("identical", "filter"):
-        return [value.report]
-    if stage == "sample":
-        return list(value[1])
-    return []
+def hold_llm_slots(config: Any) -> AbstractContextManager:
+    """While filter `config` runs: an LLM judge holds its share of the `llm` concurrency
+    limit's slots (at most the whole limit); any other filter holds nothing."""
+    slots = llm_slots(config)
+    return llm_slot(occupy=min(slots, llm_limit() or slots)) if slots else nullcontext()
 
 
-def warn_shortfalls(reports: list[Report]) -> None:
+def warn_shortfalls(funnel: list[Report]) -> None:
     """Warn about each source that got fewer rows than the recipe asked for."""
-    for name, counts in reports[0].extras.get("sources", {}).items():
+    sample = next((report for report in funnel if report.stage == "sample"), None)
+    for name, counts in (sample.extras.get("sources", {}) if sample else {}).items():
         if counts["shortfall"]:
             get_run_logger().warning(
                 "source %s: %d rows requested, only %d available after dedup, filters and caps",
@@ -203,10 +146,11 @@ def sharded_stages_task(
     executor: str,
     ray_address: str | None,
     result_cache: Path | None = None,
+    shard_rows: int = DEFAULT_SHARD_ROWS,
 ) -> stages.BuildResult:
     """Generate, filter and sample `recipe` shard by shard in `work_dir` (`mixtures.sharded`),
-    on a local process pool or a Ray cluster: bounded memory, the same bytes. Sources come
-    from the same cached generate-source task as the in-memory build."""
+    on a local process pool or a Ray cluster: bounded memory, the same bytes as the in-memory
+    `mixtures.build`. Sources come from the cached generate-source task."""
     from mixtures.executors import make_executor
     from mixtures.sharded import build_result, run_recipe
 
@@ -214,10 +158,20 @@ def sharded_stages_task(
     with make_executor(executor, ray_address=ray_address) as runner:
         get_run_logger().info("sharded stages on %s in %s", runner.name, work_dir)
         log = get_run_logger().info
-        stages_run = run_recipe(recipe, ctx, work_dir, runner, generate=generate, log=log)
+        stages_run = run_recipe(
+            recipe,
+            ctx,
+            work_dir,
+            runner,
+            shard_rows=shard_rows,
+            generate=generate,
+            log=log,
+            hold=hold_llm_slots,
+        )
         result = build_result(recipe, ctx, stages_run)
     for report in result.funnel:
         log_report(report)
+    warn_shortfalls(result.funnel)
     return result
 
 
@@ -229,14 +183,17 @@ def build_sharded(
     executor: str,
     ray_address: str | None,
     result_cache: Path | None = None,
+    shard_rows: int = DEFAULT_SHARD_ROWS,
 ) -> stages.BuildResult:
     """The build over shards: the stages in a work folder beside the mixture (a rerun after a
-    crash reuses its finished shards), then the same writer as the in-memory build."""
+    crash reuses its finished shards), then the one writer."""
     from mixtures.sharded import work_dir_for
 
     work_dir = work_dir_for(recipe, ctx, folder.path.parent)
     try:
-        result = sharded_stages_task(recipe, ctx, work_dir, executor, ray_address, result_cache)
+        result = sharded_stages_task(
+            recipe, ctx, work_dir, executor, ray_address, result_cache, shard_rows
+        )
         stage_task(
             "write", stages.write_mixture, (folder.path, result, recipe, recipe_yaml, write_card)
         )
@@ -247,17 +204,6 @@ def build_sharded(
         raise
     shutil.rmtree(work_dir, ignore_errors=True)
     return result
-
-
-def executor_for(recipe: Recipe, executor: str) -> str:
-    """`executor`, or "memory" (said in a warning) when the recipe needs what only the
-    in-memory build does."""
-    from mixtures.sharded import memory_only_features
-
-    reasons = memory_only_features(recipe) if executor != "memory" else []
-    for reason in reasons:
-        get_run_logger().warning("executor memory instead of %s: %s", executor, reason)
-    return "memory" if reasons else executor
 
 
 @flow(name="build-mixture")
@@ -280,9 +226,9 @@ def build_flow(
 
     RESULT_CACHE: the Prefect result store of generated sources (None: no caching). LIMIT caps
     every source (a quick small build, named NAME-limitLIMIT). MODEL_CACHE: converted base
-    models for training. EXECUTOR: `local` (the default) or `ray` (the stages over Parquet
-    shards on a process pool or a Ray cluster at RAY_ADDRESS, in bounded memory), or `memory`
-    (every stage a Prefect task over the whole table); the output is byte-identical.
+    models for training. EXECUTOR: `local` (the default) or `ray`: the stages over Parquet
+    shards of SHARD_ROWS rows on a process pool or a Ray cluster at RAY_ADDRESS, in bounded
+    memory; the output is byte-identical whatever the executor and shard size.
     RECIPE_YAML: the recipe's text as the command already read it (LIMIT applied), so that
     the run builds what was validated and the file is read once.
     """
@@ -296,17 +242,10 @@ def build_flow(
                 "add one (see docs/training.md) or leave out --train"
             )
         folder = MixtureFolder(Path(output_dir).resolve() / loaded.name)
-        executor = executor_for(loaded, executor)
         cache = Path(result_cache).resolve() if result_cache else None
-        if executor == "memory":
-            runner = TaskStages(result_cache=cache, shard_rows=shard_rows)
-            result = stages.build(
-                loaded, ctx, folder.path, recipe_yaml=recipe_yaml, card=write_card, run=runner
-            )
-        else:
-            result = build_sharded(
-                loaded, ctx, folder, recipe_yaml, executor, ray_address, result_cache=cache
-            )
+        result = build_sharded(
+            loaded, ctx, folder, recipe_yaml, executor, ray_address, cache, shard_rows
+        )
         keys = artifacts_task(loaded.name, result, folder)
         steps = further_steps(recipe, folder, publish_repo, train, model_cache)
         return BuildRun(folder, result, keys, steps)

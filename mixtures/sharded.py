@@ -15,6 +15,7 @@ in-memory filters, so a build is byte-identical whatever the shard size or execu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,9 @@ class StageOutput:
 class ShardedRun:
     """Runs stages of shard tasks in `work_dir` with `executor`, reusing finished shards.
 
-    `on_shard_done(folder, label, index)` is called after each shard task that ran (not reused).
+    `on_shard_done(folder, label, index)` is called after each shard task that ran (not reused);
+    `hold(config)` is entered around each filter stage that runs (the flow holds an LLM judge's
+    share of the `llm` concurrency limit this way).
     """
 
     work_dir: Path
@@ -86,6 +89,7 @@ class ShardedRun:
     ctx: StageContext = field(default_factory=StageContext)
     shard_rows: int = DEFAULT_SHARD_ROWS
     on_shard_done: Callable[[Path, str, int], None] | None = None
+    hold: Callable[[Any], AbstractContextManager] = field(default=lambda config: nullcontext())
 
     def folder(self, number: int, name: str) -> Path:
         """The folder of stage `number` called `name`."""
@@ -168,6 +172,12 @@ class ShardedRun:
         if done is not None:
             return done
         folder.mkdir(parents=True, exist_ok=True)
+        with self.hold(config):
+            outcomes, report = self.run_filter(folder, shards, config)
+        return self.finish(folder, outcomes, report)
+
+    def run_filter(self, folder: Path, shards: Shards, config: Any) -> tuple[list, Report]:
+        """The outcomes and report of one filter over `shards` (not yet recorded as done)."""
         rows = [r for _, r in shards]
         if config.kind in global_stages.GLOBAL:
             outcomes, report = global_stages.GLOBAL[config.kind](self, folder, shards, config)
@@ -182,7 +192,7 @@ class ShardedRun:
                 outcomes, report = global_stages.whole_table(self, folder, shards, config)
         else:
             outcomes, report = global_stages.whole_table(self, folder, shards, config)
-        return self.finish(folder, outcomes, report)
+        return outcomes, report
 
     def quiet_ctx(self) -> StageContext:
         """The context shard tasks get (no progress bars of their own)."""
@@ -230,12 +240,13 @@ def run_recipe(
     on_shard_done: Callable[[Path, str, int], None] | None = None,
     generate: Callable[[Any, StageContext], StageResult] | None = None,
     log: Callable[[str], None] | None = None,
+    hold: Callable[[Any], AbstractContextManager] | None = None,
 ) -> tuple[list[StageResult], list[StageOutput]]:
     """Generate `recipe`'s sources (one at a time, into shards) and run its filters sharded.
 
     `generate(spec, ctx)` makes one source's rows (default `mixtures.build.generate_source`;
     the flow passes its cached Prefect task; a `kind: dataset` source streams instead, said
-    through `log`). Returns the generation results (kept rows
+    through `log`); `hold` is `ShardedRun.hold`. Returns the generation results (kept rows
     dropped; rejected and reports kept) and the outputs of the identical stage and every filter.
     """
     from mixtures.build import generate_source
@@ -244,6 +255,8 @@ def run_recipe(
     generate = generate or generate_source
     runner = ShardedRun(Path(work_dir), executor or LocalExecutor(1), ctx, shard_rows)
     runner.on_shard_done = on_shard_done
+    if hold is not None:
+        runner.hold = hold
     generated, pooled = [], []
     for number, spec in enumerate(recipe.sources):
         folder = runner.folder(0, f"source-{number:03d}")
@@ -327,15 +340,3 @@ def work_dir_for(recipe: Any, ctx: StageContext, root: Path) -> Path:
     key = json.dumps([lock.recipe_hash(recipe), lock.code_hash(), inputs], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(root) / f".{recipe.name}.work-{digest}"
-
-
-def memory_only_features(recipe: Any) -> list[str]:
-    """What in `recipe` the sharded executors do not do as the in-memory build does (empty when
-    nothing): an LLM judge must hold the flow's `llm` concurrency slots while it scores."""
-    from filters.score import llm_slots
-
-    return [
-        f"filter {config.kind!r} calls an LLM judge (held to the flow's llm concurrency limit)"
-        for config in recipe.filters
-        if llm_slots(config)
-    ]

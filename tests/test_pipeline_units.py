@@ -1,22 +1,24 @@
-"""Pieces of the orchestration that need no Prefect run: keys, shards, runners, schedules."""
+"""Pieces of the orchestration that need no Prefect run: keys, shards, schedules."""
 
 from __future__ import annotations
 
 import json
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from pipeline_support import make_mini_mirror
 
-from filters import exact_dedup, length
+from filters import length
 from flows import caching, schedules
 from instances import make_instance, make_table
 from instances.context import StageContext
 from mixtures import global_stages, source_key
-from mixtures import table_shards as sharding
 from mixtures.build import apply_filter
+from mixtures.executors import LocalExecutor
 from mixtures.recipe import SourceSpec
+from mixtures.sharded import ROW_WISE_KINDS, ShardedRun
 
 
 def _rows(n: int) -> pa.Table:
@@ -40,24 +42,27 @@ def _rows(n: int) -> pa.Table:
     return make_table(rows)
 
 
-def test_sharded_row_wise_filter_equals_the_whole_table_run():
+def sharded_filter(table: pa.Table, config, ctx: StageContext, work, shard_rows: int):
+    """One filter through the sharded driver (inline executor): kept rows, rejected rows and
+    the report, each gathered from the shards."""
+    with LocalExecutor(1) as executor:
+        runner = ShardedRun(work, executor, ctx, shard_rows)
+        output = runner.filter_stage(1, runner.write_input(0, "input", [table]).kept, config)
+    kept = pa.concat_tables([pq.read_table(path) for path, _ in output.kept])
+    return kept, output.rejected_table(), output.record.report, len(output.kept)
+
+
+def test_sharded_row_wise_filter_equals_the_whole_table_run(tmp_path):
     table = _rows(103)
     config = length.Config(min_prompt_chars=3, max_response_chars=4)
     whole = apply_filter(table, config, StageContext())
-    parts = [apply_filter(s, config, StageContext()) for s in sharding.shard(table, 10)]
-    merged = sharding.merge_results(parts)
-    assert len(parts) == 11
-    assert merged.kept.equals(whole.kept) and merged.rejected.equals(whole.rejected)
-    assert merged.report.dropped_by_reason == whole.report.dropped_by_reason
-    assert (merged.report.rows_in, merged.report.rows_out) == (103, whole.kept.num_rows)
+    kept, rejected, report, shards = sharded_filter(table, config, StageContext(), tmp_path, 10)
+    assert shards == 11
+    assert kept.equals(whole.kept)
+    assert rejected.to_pylist() == whole.rejected.to_pylist()
+    assert report.dropped_by_reason == whole.report.dropped_by_reason
+    assert (report.rows_in, report.rows_out) == (103, whole.kept.num_rows)
     assert 0 < whole.kept.num_rows < 103
-
-
-def test_only_row_wise_filters_are_sharded():
-    assert sharding.is_row_wise(length.Config())
-    assert not sharding.is_row_wise(exact_dedup.Config())
-    with pytest.raises(ValueError, match="at least 1 row"):
-        sharding.shard(_rows(2), 0)
 
 
 def test_cache_key_follows_input_bytes_and_spec(tmp_path, mirror):
@@ -227,20 +232,19 @@ def test_every_registered_row_wise_filter_gives_the_same_rows_sharded(tmp_path, 
         for n in ("code_alpaca", "lima")
     ]
     table = pa.concat_tables(tables)
+    ctx = StageContext(mirror=mirror)  # the whole mirror: decontamination reads benchmarks
     checked = []
-    for kind in sorted(sharding.ROW_WISE_KINDS & set(registry.CONFIGS)):
+    for kind in sorted(ROW_WISE_KINDS & set(registry.CONFIGS)):
         try:
             config = registry.CONFIGS[kind]()
         except ValidationError:
             continue
         whole = apply_filter(table, config, ctx)
-        merged = sharding.merge_results(
-            [apply_filter(part, config, ctx) for part in sharding.shard(table, 37)]
-        )
-        assert merged.kept.equals(whole.kept), kind
-        assert merged.rejected.equals(whole.rejected), kind
-        assert merged.report.model_dump(exclude={"seconds"}) == whole.report.model_dump(
+        kept, rejected, report, _ = sharded_filter(table, config, ctx, tmp_path / kind, 37)
+        assert kept.equals(whole.kept), kind
+        assert rejected.to_pylist() == whole.rejected.to_pylist(), kind
+        assert report.model_dump(exclude={"seconds"}) == whole.report.model_dump(
             exclude={"seconds"}
         ), kind
         checked.append(kind)
-    assert "length" in checked
+    assert {"length", "quality", "decontaminate", "pii_mask"} <= set(checked), checked

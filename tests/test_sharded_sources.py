@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from curation_rows import row, table
 
 from instances.context import StageContext
 from instances.dataset_files import file_batches, read_file
@@ -136,17 +137,31 @@ def test_a_split_written_from_a_stream_of_pieces_has_the_bytes_of_the_whole(tmp_
     assert (whole.path / empty[0]).read_bytes() == (streamed.path / empty[0]).read_bytes()
 
 
-def test_a_recipe_with_an_llm_judge_is_named_as_memory_only():
-    from mixtures.sharded import memory_only_features
+def test_each_filter_stage_runs_inside_its_hold(tmp_path):
+    """The flow holds an LLM judge's concurrency slots through `hold`: entered once around
+    each filter stage that runs, with that stage's config, and left before the next."""
+    from contextlib import contextmanager
 
-    data = {
-        "name": "judged",
-        "sources": [{"name": "lima", "generator": {"kind": "existing", "dataset": "lima"}}],
-        "filters": [{"kind": "exact_dedup"}],
-    }
-    assert memory_only_features(parse_recipe(data)) == []
-    judge = {"kind": "llm_judge", "base_url": "http://127.0.0.1:9/v1", "model": "judge"}
-    data["filters"].append({"kind": "score", "scorer": judge})
-    assert memory_only_features(parse_recipe(data)) == [
-        "filter 'score' calls an LLM judge (held to the flow's llm concurrency limit)"
+    from filters import exact_dedup, length
+    from mixtures.sharded import ShardedRun
+
+    events = []
+
+    @contextmanager
+    def hold(config):
+        events.append(("enter", config.kind))
+        yield
+        events.append(("exit", config.kind))
+
+    rows = table([row("alpha one"), row("alpha one"), row("a longer prompt here")])
+    with LocalExecutor(1) as executor:
+        runner = ShardedRun(tmp_path, executor, StageContext(), 2, hold=hold)
+        shards = runner.write_input(0, "input", [rows]).kept
+        runner.filters(shards, [exact_dedup.Config(), length.Config(min_prompt_chars=12)])
+        runner.filters(shards, [exact_dedup.Config()])  # finished stages are reused: no hold
+    assert events == [
+        ("enter", "exact_dedup"),
+        ("exit", "exact_dedup"),
+        ("enter", "length"),
+        ("exit", "length"),
     ]

@@ -28,6 +28,7 @@ from mixtures.folder import MANIFEST
 from mixtures.manifest import ManifestMismatch, check_message, input_hashes
 from mixtures.recipe import Recipe
 from mixtures.scale import recipe_for_run
+from mixtures.sharded import DEFAULT_SHARD_ROWS
 from mixtures.verify import check_before_rebuild
 
 
@@ -47,15 +48,14 @@ def build(
     cache: Annotated[
         bool, typer.Option(help="reuse sources whose spec, input files and code are unchanged")
     ] = True,
-    shard_rows: Annotated[int, typer.Option(min=1, help="rows per shard of row-wise filters")] = (
-        50_000
-    ),
+    shard_rows: Annotated[
+        int, typer.Option(min=1, help="rows per Parquet shard (the output is the same)")
+    ] = DEFAULT_SHARD_ROWS,
     executor: Annotated[
         str,
         typer.Option(
-            help="'memory': every stage over the whole table (Prefect tasks, cached sources); "
-            "'local': the stages over Parquet shards on a process pool, in bounded memory; "
-            "'ray': the same on a Ray cluster (--ray-address)"
+            help="'local': the stages over Parquet shards on a process pool, in bounded "
+            "memory; 'ray': the same on a Ray cluster (--ray-address)"
         ),
     ] = "local",
     ray_address: Annotated[
@@ -75,8 +75,8 @@ def build(
     """Build recipe NAME into OUTPUT_DIR/NAME: Parquet splits, card, funnel, rejected rows, lock
     (one Prefect flow run; then publish and train when asked)."""
     started = time.perf_counter()
-    if executor not in ("memory", "local", "ray"):
-        raise typer.BadParameter(f"--executor must be memory, local or ray, not {executor!r}")
+    if executor not in ("local", "ray"):
+        raise typer.BadParameter(f"--executor must be local or ray, not {executor!r}")
     if ray_address:
         executor = "ray"  # a Ray address (flag or $RAY_ADDRESS) means: run there
     recipe, recipe_yaml = recipe_for_run(name, limit)  # read and validated once, before any work
