@@ -20,13 +20,10 @@ class SealError(InstructmixError):
     """A sealed folder differs from its seal; the message names the first file that differs."""
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 hex digest of one file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of one file's bytes (the one file hash: seals, locks, shards)."""
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def shipped_files(folder: Path) -> list[str]:
@@ -45,7 +42,7 @@ def shipped_files(folder: Path) -> list[str]:
 
 def render_seal(folder: Path, names: list[str]) -> str:
     """The text of a seal over `names` (relative to `folder`)."""
-    return "".join(f"{file_digest(folder / name)}  {name}\n" for name in sorted(names))
+    return "".join(f"{file_sha256(folder / name)}  {name}\n" for name in sorted(names))
 
 
 def write_seal(folder: Path, names: list[str] | None = None) -> Path:
@@ -83,7 +80,7 @@ def first_unsealed_difference(folder: Path, entries: dict[str, str]) -> str | No
         path = folder / name
         if not path.is_file():
             return f"{name} is missing"
-        actual = file_digest(path)
+        actual = file_sha256(path)
         if actual != entries[name]:
             return f"{name} differs (sha256 {actual[:12]}…, sealed {entries[name][:12]}…)"
     return None
@@ -99,7 +96,7 @@ def refresh_seal(folder: Path, rewritten: tuple[str, ...] = ("README.md", "plots
     }
     for name in shipped_files(folder):
         if name.startswith(rewritten):
-            entries[name] = file_digest(folder / name)
+            entries[name] = file_sha256(folder / name)
     text = "".join(f"{entries[name]}  {name}\n" for name in sorted(entries))
     from instances.io import write_text_atomic
 

@@ -94,31 +94,20 @@ def _raw_bytes(path: Path, compression: str | None) -> bytes:
         return stream.read()
 
 
-def _json_rows(path: Path, data: bytes, lines: bool) -> list[Row]:
+def _json_rows(path: Path, data: bytes) -> list[Row]:
+    """The rows of a JSON document: a list of objects, or one object."""
     text = data.decode("utf-8")
-    if lines:
-        values = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    values.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise SourceError(
-                        f"{path}: line {number} is not valid JSON ({error.msg} at column "
-                        f"{error.colno})"
-                    ) from error
-    else:
-        try:
-            loaded = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SourceError(
-                f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-            ) from error
-        if not isinstance(loaded, list | dict):
-            raise SourceError(
-                f"{path}: holds {_json_type(loaded)}, expected a JSON list of rows (or one object)"
-            )
-        values = loaded if isinstance(loaded, list) else [loaded]
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SourceError(
+            f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from error
+    if not isinstance(loaded, list | dict):
+        raise SourceError(
+            f"{path}: holds {_json_type(loaded)}, expected a JSON list of rows (or one object)"
+        )
+    values = loaded if isinstance(loaded, list) else [loaded]
     for index, value in enumerate(values):
         if not isinstance(value, dict):
             raise SourceError(
@@ -169,11 +158,13 @@ def read_file(path: Path) -> list[Row]:
     with errors_name_the_file(path, kind):
         if kind == ".parquet" and compression is None:
             return pq.read_table(path).to_pylist()
+        if kind == ".jsonl":
+            return [row for batch in _jsonl_batches(path, compression, 10_000) for row in batch]
         data = _raw_bytes(path, compression)
         if kind == ".parquet":
             return pq.read_table(pa.BufferReader(data)).to_pylist()
-        if kind in (".json", ".jsonl"):
-            return _json_rows(path, data, lines=kind == ".jsonl")
+        if kind == ".json":
+            return _json_rows(path, data)
         if kind in (".csv", ".tsv"):
             return _delimited_rows(path, data, "\t" if kind == ".tsv" else ",")
     raise SourceError(f"{path}: unknown data file type; expected one of {', '.join(KINDS)}")
@@ -224,8 +215,14 @@ def _jsonl_batches(path: Path, compression: str | None, rows: int) -> Iterator[l
     batch: list[Row] = []
     item = 0
     with pa.input_stream(str(path), compression=compression) as raw:
-        lines = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline=None)
-        for number, line in enumerate(lines, start=1):
+        for number, encoded in enumerate(io.BufferedReader(raw), start=1):
+            try:
+                line = encoded.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise SourceError(
+                    f"{path}: line {number} is not UTF-8 text (byte {error.start} of the line); "
+                    "re-encode it as UTF-8"
+                ) from error
             if not line.strip():
                 continue
             try:

@@ -15,7 +15,6 @@ exists is complete; a shard file whose sha256 matches its record can be reused b
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
+from instances.checksums import file_sha256
 from instances.errors import ValidationError
 from instances.io import write_parquet_atomic, write_text_atomic
 
@@ -76,15 +76,6 @@ class ShardManifest(BaseModel):
             return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
         except (OSError, ValueError) as error:
             raise ValidationError(f"{path}: not a shard manifest ({error})") from error
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # Shards are working files, read back once or twice: fast compression beats small files.

@@ -180,14 +180,3 @@ def load_hub_rows(source: PublicSource) -> list[dict[str, Any]]:
             f"({type(error).__name__}: {error}); set INSTRUCTMIX_MIRROR to read a local mirror"
         ) from error
     return [dict(row) for row in dataset]
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file (for the manifest's lock of inputs)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from instances import InstructmixError
-from instances.sources import file_sha256
+from instances.checksums import file_sha256
 from mixtures.recipe import Recipe
 
 LOCKED_PACKAGES = (

@@ -20,9 +20,10 @@ from filters.dedup_shards import exact_key_table
 from filters.near_dedup_shards import shard_band_table
 from filters.registry import run_filter
 from instances import REJECTED_SCHEMA, Report, StageResult
+from instances.checksums import file_sha256
 from instances.context import StageContext
 from instances.rejected import split_rows
-from instances.shards import ShardFile, file_sha256, write_shard
+from instances.shards import ShardFile, write_shard
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from generators.registry import generator_inputs
-from instances.sources import file_sha256
+from instances.checksums import file_sha256
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # Code a generated source depends on besides its generator module: tagging and validation.

@@ -207,24 +207,18 @@ def test_spec_validation_names_the_field():
         )
 
 
-def test_a_built_mixture_folder_reads_its_split_never_rejected_rows(tmp_path):
+def build_chats_mixture(folder: Path) -> None:
+    """Build a one-source mixture of the chats fixture (2 good rows, 6 rejected) into `folder`."""
+    path = str(FIXTURES / "chats.jsonl")
+    generator = {"kind": "dataset", "path": path, "format": "messages", "origin": "human"}
     recipe = parse_recipe(
-        {
-            "name": "first",
-            "sources": [
-                {
-                    "name": "chats",
-                    "generator": {
-                        "kind": "dataset",
-                        "path": str(FIXTURES / "chats.jsonl"),
-                        "format": "messages",
-                        "origin": "human",
-                    },
-                }
-            ],
-        }
+        {"name": folder.name, "sources": [{"name": "chats", "generator": generator}]}
     )
-    build_into(recipe, CTX, tmp_path / "first")
+    build_into(recipe, CTX, folder)
+
+
+def test_a_built_mixture_folder_reads_its_split_never_rejected_rows(tmp_path):
+    build_chats_mixture(tmp_path / "first")
     assert pq.read_table(tmp_path / "first" / "rejected.parquet").num_rows == 6
     again = run(path=str(tmp_path / "first"), format="messages", origin="human")
     assert again.kept.num_rows == 2 and again.rejected.num_rows == 0
@@ -268,23 +262,7 @@ def test_a_recipe_mixes_every_format_and_the_funnel_names_rejected_rows(tmp_path
 
 def test_instances_file_reads_a_built_mixture_and_refuses_jsonl_in_one_line(tmp_path):
 
-    recipe = parse_recipe(
-        {
-            "name": "first",
-            "sources": [
-                {
-                    "name": "chats",
-                    "generator": {
-                        "kind": "dataset",
-                        "path": str(FIXTURES / "chats.jsonl"),
-                        "format": "messages",
-                        "origin": "human",
-                    },
-                }
-            ],
-        }
-    )
-    build_into(recipe, CTX, tmp_path / "first")
+    build_chats_mixture(tmp_path / "first")
     again = local.generate(local.Config(path=tmp_path / "first"), CTX)
     assert again.kept.num_rows == 2
     assert all(

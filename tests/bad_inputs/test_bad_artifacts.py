@@ -33,11 +33,11 @@ def validation(folder: Path) -> Path:
 
 def reseal_with(folder: Path, name: str) -> None:
     """Forge the seal so it matches a tampered file (the lock's outputs still disagree)."""
-    from instances.checksums import SEAL, file_digest
+    from instances.checksums import SEAL, file_sha256
 
     lines = (folder / SEAL).read_text().splitlines()
     fixed = [
-        f"{file_digest(folder / name)}  {name}" if line.endswith(f"  {name}") else line
+        f"{file_sha256(folder / name)}  {name}" if line.endswith(f"  {name}") else line
         for line in lines
     ]
     (folder / SEAL).write_text("\n".join(fixed) + "\n")
