@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import typer
+
 from instances import InstructmixError
 from instances.daemon import HOST, free_port, read_pid, responds, start_detached, stop_pid
 from instances.tempfiles import pid_alive
@@ -123,4 +125,17 @@ def prefect_api(home: Path | None = None, owner: int | None = None) -> Iterator[
         owner = int(os.environ[OWNER_VARIABLE])
     url = ensure_server(Path(home or PREFECT_HOME.value()), owner=owner)
     with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield url
+
+
+@contextlib.contextmanager
+def command_session(ctx: typer.Context | None = None) -> Iterator[str]:
+    """For a command's flow runs: Prefect's console output filtered as its --verbose and
+    --debug say (`flows.quiet`), against the API `prefect_api` gives; yields its URL.
+
+    Enter it after importing the flow (Prefect sets up its log handlers on import)."""
+    from flows.quiet import quiet_prefect
+
+    quiet_prefect(ctx)
+    with prefect_api() as url:
         yield url

@@ -109,11 +109,9 @@ def build(
 def run_flow(ctx: typer.Context, options: dict):
     """Run the build flow with `options` against the local Prefect server (or PREFECT_API_URL)."""
     from flows.build import build_flow  # Prefect is slow to import: only once input is good
-    from flows.quiet import quiet_prefect
-    from flows.server import prefect_api
+    from flows.server import command_session
 
-    quiet_prefect(ctx)
-    with prefect_api():
+    with command_session(ctx):
         return build_flow(**options)
 
 

@@ -68,11 +68,9 @@ def push(
         print_plan(hub.upload_plan(folder, include_rejected), repo)
         return
     from flows.publish import publish  # Prefect is slow to import
-    from flows.quiet import quiet_prefect
-    from flows.server import prefect_api
+    from flows.server import command_session
 
-    quiet_prefect(ctx)
-    with prefect_api():
+    with command_session(ctx):
         result = publish(folder.name, repo, private, revision, include_rejected, folder.parent)
     typer.echo(f"pushed {len(result.files)} files to {repo}@{result.revision}")
     typer.echo(result.commit_url)

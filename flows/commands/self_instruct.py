@@ -116,13 +116,11 @@ def self_instruct(
         llm = endpoint_config(
             url, model_name, **options, token_budget=token_budget, embedded=use_embedded
         )
-        from flows.quiet import quiet_prefect
         from flows.self_instruct import self_instruct as flow
-        from flows.server import prefect_api
+        from flows.server import command_session
 
-        quiet_prefect(ctx.parent or ctx)
         started = time.perf_counter()
-        with prefect_api():
+        with command_session(ctx):
             stats = flow(
                 llm,
                 config,

@@ -32,11 +32,9 @@ def serve(
     from prefect import serve as prefect_serve
 
     from flows.concurrency import ensure_llm_limit
-    from flows.quiet import quiet_prefect
-    from flows.server import prefect_api
+    from flows.server import command_session
 
-    quiet_prefect(ctx)
-    with prefect_api() as url:
+    with command_session(ctx) as url:
         typer.echo(f"serving {len(deployments)} deployments; UI at {url.removesuffix('/api')}")
         ensure_llm_limit(llm_limit or limit)
         prefect_serve(*deployments)

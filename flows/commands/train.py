@@ -29,12 +29,10 @@ def train(
     if preflight:
         run_preflight(name, output_dir, model_cache)
         return
-    from flows.quiet import quiet_prefect
-    from flows.server import prefect_api
+    from flows.server import command_session
     from flows.train import train as train_flow
 
-    quiet_prefect(ctx)
-    with prefect_api():
+    with command_session(ctx):
         result = train_flow(
             name, output_dir=output_dir, model_cache=model_cache, model_dir=model_dir
         )
