@@ -1,15 +1,15 @@
-"""Publishing a built mixture: the Prefect flow `publish(name, repo)` and the Hub settings.
+"""Publishing a built mixture: the Prefect flow `publish(name, repo)`.
 
-The token is read from the environment inside the upload task and handed to `HfApi` only: it is
-never a flow or task parameter (Prefect stores those), never logged and never written.
+The upload task's `HfApi` finds the token itself (HF_TOKEN or the saved login): it is never a
+flow or task parameter (Prefect stores those), never logged and never written.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from huggingface_hub import HfApi
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -17,31 +17,12 @@ from prefect.cache_policies import NO_CACHE
 from data_cards import hub
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
 
-
-@dataclass(frozen=True)
-class HubSettings:
-    """Where to push and as whom: HF_ENDPOINT (default the public Hub) and HF_TOKEN.
-
-    The token is kept out of repr so that it cannot end up in a log line.
-    """
-
-    endpoint: str = DEFAULT_ENDPOINT
-    token: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_env(cls) -> HubSettings:
-        """Read HF_ENDPOINT and HF_TOKEN (HUGGING_FACE_HUB_TOKEN as a fallback)."""
-        endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-        token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN") or None
-        return cls(endpoint=endpoint, token=token)
-
-    def api(self):
-        """An `HfApi` for this endpoint and token (None: huggingface_hub's own login, if any)."""
-        from huggingface_hub import HfApi
-
-        return HfApi(endpoint=self.endpoint, token=self.token, library_name="instructmix")
+def hub_api() -> HfApi:
+    """An `HfApi` for HF_ENDPOINT (read now: huggingface_hub reads it once, at import; default
+    the public Hub) with huggingface_hub's own token lookup: HF_TOKEN, then the saved login."""
+    endpoint = (os.environ.get("HF_ENDPOINT") or "").rstrip("/") or None
+    return HfApi(endpoint=endpoint, library_name="instructmix")
 
 
 @task(name="plan-upload", cache_policy=NO_CACHE)
@@ -58,7 +39,7 @@ def upload_task(
     folder: Path, repo: str, private: bool, revision: str | None, include_rejected: bool
 ) -> hub.PushResult:
     """Create the repository if needed and upload the mixture in one commit (retried: network)."""
-    api = HubSettings.from_env().api()
+    api = hub_api()
     result = hub.push_folder(folder, repo, api, private, revision, include_rejected)
     get_run_logger().info("pushed %s@%s: %s", repo, result.revision, result.commit_url)
     create_table_artifact(
