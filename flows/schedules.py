@@ -11,12 +11,10 @@ import importlib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import ValidationError as PydanticValidationError
 
 from instances import InstructmixError
-from instances.errors import describe_validation_error
+from instances.config_files import read_yaml_file, validate_model
 
 SCHEDULES_FILE = Path(__file__).parent / "schedules.yaml"
 FLOWS: dict[str, str] = {
@@ -93,18 +91,8 @@ class Schedules(BaseModel):
 
 def load_schedules(path: Path = SCHEDULES_FILE) -> Schedules:
     """Read and validate a schedules file; errors name the file, the field and the fix."""
-    path = Path(path)
-    if not path.is_file():
-        raise SchedulesError(f"{path}: schedules file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise SchedulesError(f"{path}: not valid YAML: {error}") from error
-    try:
-        return Schedules.model_validate(data)
-    except PydanticValidationError as error:
-        message = describe_validation_error(str(path), error, "flows/schedules.py")
-        raise SchedulesError(message) from error
+    data = read_yaml_file(path, SchedulesError)
+    return validate_model(Schedules, data, str(path), SchedulesError, "flows/schedules.py")
 
 
 def load_flow(kind: str) -> Any:

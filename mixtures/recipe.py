@@ -13,14 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic import ValidationError as PydanticValidationError
 
 from filters.registry import FilterConfig
 from generators.registry import GeneratorConfig
 from instances import InstructmixError
-from instances.errors import describe_validation_error
+from instances.config_files import parse_yaml, read_text_file, validate_model
 from mixtures.recipe_search import RecipeNotFound, find_recipe
 from mixtures.selection_spec import SelectSpec
 from train.spec import TrainSpec
@@ -270,12 +268,7 @@ def parse_recipe(data: object, where: str = "recipe") -> Recipe:
         raise RecipeError(
             f"{where}: expected a mapping of recipe fields, got {type(data).__name__}"
         )
-    try:
-        return Recipe.model_validate(data)
-    except PydanticValidationError as error:
-        raise RecipeError(
-            describe_validation_error(where, error, FIELDS_DOC, list(Recipe.model_fields))
-        ) from error
+    return validate_model(Recipe, data, where, RecipeError, FIELDS_DOC)
 
 
 def recipe_path(name: str, recipes_dir: Path | None = None) -> Path:
@@ -314,26 +307,13 @@ def read_recipe(name: str, recipes_dir: Path | None = None) -> RecipeFile:
     """Read the recipe `name` (a name in `recipes_dir` or a path to a YAML file) once: the
     validated model with the text it came from, so no caller opens the file a second time."""
     path = recipe_path(name, recipes_dir)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise RecipeError(
-            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
+    text = read_text_file(path, RecipeError)
     return RecipeFile(recipe_from_text(text, str(path)), path, text)
 
 
 def recipe_from_text(text: str, where: str) -> Recipe:
     """The validated recipe in YAML `text` (errors name `where`, e.g. its file)."""
-    try:
-        data = yaml.safe_load(text)
-    except RecursionError:
-        raise RecipeError(f"{where}: nested too deeply") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise RecipeError(f"{where}: not valid YAML{at}: {' '.join(problem.split())}") from None
+    data = parse_yaml(text, where, RecipeError)
     return parse_recipe(data, where)
 
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from instances import InstructmixError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PACKAGED_DIR = Path(__file__).parent / "recipes"
 SUFFIXES = (".yaml", ".yml")
@@ -99,3 +103,22 @@ def find_recipe(name: str, cwd: Path | None = None) -> Path:
         f"unknown recipe {name!r}: searched {searched}; known recipes: {', '.join(known) or 'none'}"
         " (see `instructmix recipes`)"
     )
+
+
+def print_recipes(console: Console) -> None:
+    """Print every recipe in search order (name, where it was found, its file), then the
+    folders searched."""
+    from rich.table import Table
+
+    table = Table(title="instructmix recipes (first found wins)")
+    for column in ("recipe", "found in", "file"):
+        table.add_column(column, overflow="fold")
+    for entry in list_recipes():
+        table.add_row(
+            f"{entry.name} (shadowed)" if entry.shadowed else entry.name,
+            entry.where,
+            str(entry.path),
+        )
+    console.print(table)
+    searched = ", ".join(f"{label}: {folder}" for folder, label in search_folders())
+    console.print(f"searched, in order: {searched}")

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import ValidationError as PydanticValidationError
 
 from instances import SourceError
-from instances.errors import describe_validation_error
+from instances.config_files import validate_model
 
 TASK_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
@@ -181,10 +180,7 @@ def parse_task_data(data: Any, name: str, where: str) -> TaskFile:
         raise SourceError(
             f"{where}: expected a JSON object of task fields, got {type(data).__name__}"
         )
-    try:
-        return TaskFile.model_validate({**data, "name": name})
-    except PydanticValidationError as error:
-        raise SourceError(describe_validation_error(where, error)) from error
+    return validate_model(TaskFile, {**data, "name": name}, where, SourceError)
 
 
 def parse_task_file(path: Path) -> TaskFile:

@@ -19,10 +19,9 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 
 from instances import InstructmixError
-from instances.errors import describe_validation_error
+from instances.config_files import read_yaml_file, validate_model
 
 SEPARATOR = "|||"
 PROMPTSOURCE_DIR = "promptsource/templates"
@@ -92,12 +91,7 @@ _TagLoader.add_multi_constructor("!", _tagged_mapping)
 
 def read_yaml(path: Path) -> Any:
     """Parse a promptsource-format YAML file safely (custom tags become dicts)."""
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_TagLoader)  # noqa: S506
-    except FileNotFoundError as error:
-        raise TemplateError(f"{path}: template file not found") from error
-    except yaml.YAMLError as error:
-        raise TemplateError(f"{path}: not valid YAML: {error}") from error
+    return read_yaml_file(path, TemplateError, _TagLoader)
 
 
 def parse_templates(data: Any, template_set: str, where: str) -> tuple[Template, ...]:
@@ -113,11 +107,7 @@ def parse_templates(data: Any, template_set: str, where: str) -> tuple[Template,
         fields["template_set"] = template_set
         if isinstance(fields.get("metadata"), dict):
             fields["metadata"] = {k: v for k, v in fields["metadata"].items() if v is not None}
-        try:
-            parsed.append(Template.model_validate(fields))
-        except PydanticValidationError as error:
-            message = describe_validation_error(f"{where}: template {key!r}", error)
-            raise TemplateError(message) from error
+        parsed.append(validate_model(Template, fields, f"{where}: template {key!r}", TemplateError))
     names = [t.name for t in parsed]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
