@@ -17,14 +17,12 @@ import contextlib
 import fcntl
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 
-from instances import InstructmixError
-from instances.daemon import HOST, free_port, read_pid, responds, start_detached, stop_pid
+from instances import InstructmixError, daemon
 from instances.tempfiles import pid_alive
 
 PID_FILE = "server.pid"  # the name `prefect server stop` reads
@@ -41,12 +39,12 @@ class ServerError(InstructmixError):
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
     """True when the Prefect API at `url` answers its health check."""
-    return responds(f"{url}/health", timeout)
+    return daemon.responds(f"{url}/health", timeout)
 
 
 def recorded_url(home: Path) -> str | None:
     """The API URL of the server recorded under `home` when its process still runs."""
-    pid = read_pid(home / PID_FILE)
+    pid = daemon.read_pid(home / PID_FILE)
     if pid is None or not pid_alive(pid) or not (home / URL_FILE).is_file():
         return None
     return (home / URL_FILE).read_text().strip() or None
@@ -58,13 +56,13 @@ def start_server(home: Path, owner: int | None = None) -> str:
     With `owner` (a process id), the server is watched and stopped once that process ends
     (the test suite sets one, so that a killed session leaves no server behind).
     """
-    port = free_port()
-    url = f"http://{HOST}:{port}/api"
-    command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST]
+    port = daemon.free_port()
+    url = f"http://{daemon.HOST}:{port}/api"
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", daemon.HOST]
     if owner is not None:
         command = [sys.executable, "-m", "instances.daemon", str(owner), *command]
     env = {"PREFECT_HOME": str(home), "PREFECT_API_URL": None}
-    pid = start_detached([*command, "--port", str(port)], home / LOG_FILE, env)
+    pid = daemon.start_detached([*command, "--port", str(port)], home / LOG_FILE, env)
     (home / PID_FILE).write_text(str(pid))  # survives this command; `server stop` ends it
     (home / URL_FILE).write_text(url)
     return url
@@ -72,15 +70,12 @@ def start_server(home: Path, owner: int | None = None) -> str:
 
 def wait_healthy(home: Path, url: str, timeout: float = START_TIMEOUT_SECONDS) -> None:
     """Wait until the server at `url` is healthy (its first start migrates the database)."""
-    deadline = time.monotonic() + timeout
-    while not healthy(url):
-        pid = read_pid(home / PID_FILE)
-        if pid is None or not pid_alive(pid) or time.monotonic() > deadline:
-            raise ServerError(
-                f"the local Prefect server at {url} did not start; see {home / LOG_FILE} "
-                "(or set PREFECT_API_URL to a running server)"
-            )
-        time.sleep(0.1)
+    pid = daemon.read_pid(home / PID_FILE)
+    if not daemon.wait_until_responds(f"{url}/health", lambda: pid_alive(pid or 0), timeout):
+        raise ServerError(
+            f"the local Prefect server at {url} did not start; see {home / LOG_FILE} "
+            "(or set PREFECT_API_URL to a running server)"
+        )
 
 
 def ensure_server(
@@ -102,10 +97,10 @@ def ensure_server(
 def stop_server(home: Path, timeout: float = 30.0) -> bool:
     """Stop the server recorded under `home` (SIGTERM, then wait); False when none ran."""
     home = Path(home).resolve()
-    pid = read_pid(home / PID_FILE)
+    pid = daemon.read_pid(home / PID_FILE)
     for name in (PID_FILE, URL_FILE):
         (home / name).unlink(missing_ok=True)
-    return stop_pid(pid, timeout)
+    return daemon.stop_pid(pid, timeout)
 
 
 @contextlib.contextmanager

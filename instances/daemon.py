@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from instances.tempfiles import pid_alive
@@ -32,6 +33,19 @@ def responds(url: str, timeout: float = 2.0) -> bool:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+def wait_until_responds(
+    url: str, alive: Callable[[], bool], timeout: float, interval: float = 0.1
+) -> bool:
+    """Poll `url` until it answers 200 (True); False once `alive()` says the service has
+    died or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not responds(url):
+        if not alive() or time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
 
 
 def free_port() -> int:

@@ -12,13 +12,12 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from instances import InstructmixError
-from instances.daemon import free_port, responds
+from instances.daemon import free_port, wait_until_responds
 from instances.lifecycle import death_signal_preexec
 
 MODEL_NAME = "smollm2-135m-instruct"
@@ -94,23 +93,18 @@ def start_server(
     )
     log.close()
     server = EmbeddedServer(f"http://127.0.0.1:{port}/v1", str(checkpoint), process, log_path)
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                tail = server.log_tail()
-                server.stop()
-                raise InstructmixError(
-                    f"transformers serve exited with {process.returncode}: {tail}"
-                )
-            if responds(f"http://127.0.0.1:{port}/health"):
-                return server
-            time.sleep(1.0)
+        alive = lambda: process.poll() is None  # noqa: E731
+        if wait_until_responds(f"http://127.0.0.1:{port}/health", alive, timeout, 1.0):
+            return server
     except BaseException:  # interrupted while waiting (Ctrl-C, SIGTERM): never orphan it
         server.stop()
         raise
+    exited = process.poll()
     tail = server.log_tail()
     server.stop()
+    if exited is not None:
+        raise InstructmixError(f"transformers serve exited with {exited}: {tail}")
     raise InstructmixError(f"transformers serve did not become healthy in {timeout:.0f} s: {tail}")
 
 
