@@ -147,11 +147,3 @@ def build_deployments(
             )
         )
     return deployments, skipped
-
-
-def deployments_to_serve(path: Path | None = None) -> tuple[list[Any], list[str], int]:
-    """The deployments of schedules file `path` (default: SCHEDULES_FILE), a line per entry
-    skipped, and the file's LLM limit."""
-    config = load_schedules(path or SCHEDULES_FILE)
-    deployments, skipped = build_deployments(config, str(path or SCHEDULES_FILE))
-    return deployments, skipped, config.llm_limit

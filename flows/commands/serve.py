@@ -22,13 +22,15 @@ def serve(
 
     Runs go to the local Prefect server (its UI shows them) or to PREFECT_API_URL.
     """
-    from flows.schedules import SCHEDULES_FILE, SchedulesError, deployments_to_serve
+    from flows.schedules import SCHEDULES_FILE, SchedulesError, build_deployments, load_schedules
 
-    deployments, skipped, limit = deployments_to_serve(schedules)
+    path = schedules or SCHEDULES_FILE
+    config = load_schedules(path)
+    deployments, skipped = build_deployments(config, str(path))
     for line in skipped:
         typer.secho(f"skipped {line}", err=True, fg=typer.colors.YELLOW)
     if not deployments:
-        raise SchedulesError(f"{schedules or SCHEDULES_FILE}: no deployment to serve (all skipped)")
+        raise SchedulesError(f"{path}: no deployment to serve (all skipped)")
     from prefect import serve as prefect_serve
 
     from flows.concurrency import ensure_llm_limit
@@ -36,7 +38,7 @@ def serve(
 
     with command_session(ctx) as url:
         typer.echo(f"serving {len(deployments)} deployments; UI at {url.removesuffix('/api')}")
-        ensure_llm_limit(llm_limit or limit)
+        ensure_llm_limit(llm_limit or config.llm_limit)
         prefect_serve(*deployments)
 
 
