@@ -12,8 +12,6 @@ counters.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +26,15 @@ from flows.artifacts import publish_artifacts
 from flows.caching import SOURCE_CACHE, results_dir
 from flows.concurrency import llm_limit, llm_slot
 from flows.settings import resolve_mirror
-from instances import InstructmixError, Report, StageResult
 from instances.context import StageContext
 from instances.lifecycle import threads_stop_on_sigterm
 from mixtures import build as stages
+from mixtures.executors import make_executor
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
-from mixtures.recipe import Recipe, SourceSpec
+from mixtures.recipe import Recipe
+from mixtures.sampling import shortfalls
 from mixtures.scale import recipe_for_run
-from mixtures.sharded import DEFAULT_SHARD_ROWS
+from mixtures.sharded import DEFAULT_SHARD_ROWS, build_result, run_recipe, work_folder
 
 RETRIES = 2
 RETRY_DELAY_SECONDS = 10
@@ -43,41 +42,23 @@ RETRY_DELAY_SECONDS = 10
 
 @dataclass
 class BuildRun:
-    """What a flow run made: the mixture folder, the build, artifact keys, further steps."""
+    """What a flow run made: the mixture folder, the build, the further steps' outcomes."""
 
     folder: MixtureFolder
     build: stages.BuildResult
-    artifacts: dict[str, str]
     steps: dict[str, str] = field(default_factory=dict)
 
 
-def log_report(report: Report) -> None:
-    """Log one stage's counters: the one line per stage the run shows."""
-    get_run_logger().info(
-        "%s: %d in, %d out, dropped %s (%.2fs)",
-        report.stage,
-        report.rows_in,
-        report.rows_out,
-        dict(report.top_reasons()) or "nothing",
-        report.seconds,
-    )
-
-
-@task(
+generate_source_task = task(
+    stages.generate_source,
     name="generate-source",
     task_run_name="generate-{spec.name}",
     cache_policy=SOURCE_CACHE,
     persist_result=True,
 )
-def generate_source_task(spec: SourceSpec, ctx: StageContext) -> StageResult:
-    """Run one recipe source's generator (cached by spec, input files and code)."""
-    return stages.generate_source(spec, ctx)
-
-
-@task(name="stage", task_run_name="{stage}", cache_policy=NO_CACHE)
-def stage_task(stage: str, function: Callable[..., Any], args: tuple) -> Any:
-    """Run one stage function of the build sequence."""
-    return function(*args)
+"""One recipe source's generator as a task (cached by spec, input files and code)."""
+write_task = task(stages.write_mixture, name="write", cache_policy=NO_CACHE)
+"""The one writer as a task: the mixture folder, its card and seal."""
 
 
 def source_task(result_cache: Path | None, ctx: StageContext) -> Any:
@@ -96,19 +77,6 @@ def hold_llm_slots(config: Any) -> AbstractContextManager:
     limit's slots (at most the whole limit); any other filter holds nothing."""
     slots = llm_slots(config)
     return llm_slot(occupy=min(slots, llm_limit() or slots)) if slots else nullcontext()
-
-
-def warn_shortfalls(funnel: list[Report]) -> None:
-    """Warn about each source that got fewer rows than the recipe asked for."""
-    sample = next((report for report in funnel if report.stage == "sample"), None)
-    for name, counts in (sample.extras.get("sources", {}) if sample else {}).items():
-        if counts["shortfall"]:
-            get_run_logger().warning(
-                "source %s: %d rows requested, only %d available after dedup, filters and caps",
-                name,
-                counts["requested"],
-                counts["selected"],
-            )
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
@@ -151,58 +119,24 @@ def sharded_stages_task(
     """Generate, filter and sample `recipe` shard by shard in `work_dir` (`mixtures.sharded`),
     on a local process pool or a Ray cluster: bounded memory, the same bytes as the in-memory
     `mixtures.build`. Sources come from the cached generate-source task."""
-    from mixtures.executors import make_executor
-    from mixtures.sharded import build_result, run_recipe
-
-    generate = source_task(result_cache, ctx)
+    log = get_run_logger().info
     with make_executor(executor, ray_address=ray_address) as runner:
-        get_run_logger().info("sharded stages on %s in %s", runner.name, work_dir)
-        log = get_run_logger().info
-        stages_run = run_recipe(
+        log(f"sharded stages on {runner.name} in {work_dir}")
+        run = run_recipe(
             recipe,
             ctx,
             work_dir,
             runner,
             shard_rows=shard_rows,
-            generate=generate,
+            generate=source_task(result_cache, ctx),
             log=log,
             hold=hold_llm_slots,
         )
-        result = build_result(recipe, ctx, stages_run)
-    for report in result.funnel:
-        log_report(report)
-    warn_shortfalls(result.funnel)
-    return result
-
-
-def build_sharded(
-    recipe: Recipe,
-    ctx: StageContext,
-    folder: MixtureFolder,
-    recipe_yaml: str,
-    executor: str,
-    ray_address: str | None,
-    result_cache: Path | None = None,
-    shard_rows: int = DEFAULT_SHARD_ROWS,
-) -> stages.BuildResult:
-    """The build over shards: the stages in a work folder beside the mixture (a rerun after a
-    crash reuses its finished shards), then the one writer."""
-    from mixtures.sharded import work_dir_for
-
-    work_dir = work_dir_for(recipe, ctx, folder.path.parent)
-    try:
-        result = sharded_stages_task(
-            recipe, ctx, work_dir, executor, ray_address, result_cache, shard_rows
-        )
-        stage_task(
-            "write", stages.write_mixture, (folder.path, result, recipe, recipe_yaml, write_card)
-        )
-    except KeyboardInterrupt:  # interrupted (or killed): the finished shards stay for a rerun
-        raise
-    except BaseException:  # failed: nothing is left behind
-        shutil.rmtree(work_dir, ignore_errors=True)
-        raise
-    shutil.rmtree(work_dir, ignore_errors=True)
+        result = build_result(recipe, ctx, run)
+    for report in result.funnel:  # one line per stage
+        log(report.summary())
+    for line in shortfalls(result.funnel):
+        get_run_logger().warning(line)
     return result
 
 
@@ -236,16 +170,16 @@ def build_flow(
         loaded, recipe_yaml = recipe_for_run(recipe, limit, recipe_yaml)
         ctx = StageContext(mirror=resolve_mirror(mirror), seed=loaded.seed, show_progress=True)
         stages.check_inputs(loaded, ctx)
-        if train and loaded.train is None:
-            raise InstructmixError(
-                f"recipe {loaded.name!r} has no train: section, so it cannot be trained on; "
-                "add one (see docs/training.md) or leave out --train"
-            )
+        if train:
+            loaded.require_train()
         folder = MixtureFolder(Path(output_dir).resolve() / loaded.name)
         cache = Path(result_cache).resolve() if result_cache else None
-        result = build_sharded(
-            loaded, ctx, folder, recipe_yaml, executor, ray_address, cache, shard_rows
-        )
-        keys = artifacts_task(loaded.name, result, folder)
+        # the stages in a work folder beside the mixture (kept for a rerun when interrupted)
+        with work_folder(loaded, ctx, folder.path.parent) as work_dir:
+            result = sharded_stages_task(
+                loaded, ctx, work_dir, executor, ray_address, cache, shard_rows
+            )
+            write_task(folder.path, result, loaded, recipe_yaml, write_card)
+        artifacts_task(loaded.name, result, folder)
         steps = further_steps(recipe, folder, publish_repo, train, model_cache)
-        return BuildRun(folder, result, keys, steps)
+        return BuildRun(folder, result, steps)

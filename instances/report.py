@@ -35,6 +35,16 @@ class Report(BaseModel):
         """The `n` most frequent drop reasons, most frequent first."""
         return Counter(self.dropped_by_reason).most_common(n)
 
+    def summary(self) -> str:
+        """The counters on one line (what a run logs per stage).
+
+        >>> Report(stage="length", rows_in=5, rows_out=4, dropped_by_reason={"long": 1}).summary()
+        "length: 5 in, 4 out, dropped {'long': 1} (0.00s)"
+        """
+        dropped = dict(self.top_reasons()) or "nothing"
+        counts = f"{self.rows_in} in, {self.rows_out} out, dropped {dropped}"
+        return f"{self.stage}: {counts} ({self.seconds:.2f}s)"
+
     def __add__(self, other: Report) -> Report:
         if other.stage != self.stage:
             raise ValueError(f"cannot add reports of stages {self.stage!r} and {other.stage!r}")

@@ -1,9 +1,9 @@
 """Building a mixture: generate each source, pool, filter, sample, split, write.
 
-Each step is a plain function over Arrow tables that returns its report. `build` is the one
-sequence (generate -> identical -> filters -> sample -> assemble -> write): it calls every
-stage through a stage runner, `call_directly` in plain Python; the Prefect flow in
-`flows/build.py` passes a runner that makes each call a task (cached, retried, sharded).
+Each step is a plain function over Arrow tables that returns its report. `build` runs the
+sequence (generate -> identical -> filters -> sample -> assemble -> write) in memory, in this
+process (the Python API, `mixtures.build_mixture`); the Prefect flow in `flows/build.py` runs
+the same stage functions over shards (`mixtures.sharded`), then the same writer: same bytes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 
@@ -270,43 +270,18 @@ def split_tokens(splits: dict[str, pa.Table], counter: TokenCounter) -> tuple[pa
     return tokens, lock_entries
 
 
-class StageRunner(Protocol):
-    """How `build` calls a stage: `runner(stage, function, *args)` returns `function(*args)`.
-
-    `stage` is one of generate, identical, filter, sample, assemble, write; a runner may run
-    the call elsewhere (a Prefect task, per shard, cached) as long as it returns the same value.
-    """
-
-    def __call__(self, stage: str, function: Callable[..., Any], *args: Any) -> Any: ...
-
-
-def call_directly(stage: str, function: Callable[..., Any], *args: Any) -> Any:
-    """The plain-Python stage runner: call the stage function here and now."""
-    return function(*args)
-
-
-def generate_sources(specs: list[SourceSpec], ctx: StageContext) -> list[StageResult]:
-    """Generate every recipe source, in recipe order."""
-    return [generate_source(spec, ctx) for spec in specs]
-
-
-def pool_and_drop_identical(generated: list[StageResult]) -> StageResult:
-    """Pool the generated sources and drop rows with the same id."""
-    return drop_identical(pa.concat_tables([g.kept for g in generated]))
-
-
-def run_stages(recipe: Recipe, ctx: StageContext, run: StageRunner = call_directly) -> BuildResult:
-    """Generate, pool, filter, sample and split `recipe`: everything but writing files."""
-    generated = run("generate", generate_sources, recipe.sources, ctx)
-    identical = run("identical", pool_and_drop_identical, generated)
+def run_stages(recipe: Recipe, ctx: StageContext) -> BuildResult:
+    """Generate, pool, filter, sample and split `recipe` in memory: everything but writing."""
+    generated = [generate_source(spec, ctx) for spec in recipe.sources]
+    identical = drop_identical(pa.concat_tables([g.kept for g in generated]))
     kept, filtered = identical.kept, []
     for config in recipe.filters:
-        filtered.append(run("filter", apply_filter, kept, config, ctx))
+        filtered.append(apply_filter(kept, config, ctx))
         kept = filtered[-1].kept
-    tokens = run("tokens", count_pool_tokens, kept, recipe, ctx) if uses_tokens(recipe) else None
-    sampled, sample_reports = run("sample", sample_recipe, kept, recipe, tokens)
+    tokens = count_pool_tokens(kept, recipe, ctx) if uses_tokens(recipe) else None
+    sampled, sample_reports = sample_recipe(kept, recipe, tokens)
     stage_results = [*generated, identical, *filtered]
-    return run("assemble", assemble, recipe, ctx, stage_results, sampled, sample_reports)
+    return assemble(recipe, ctx, stage_results, sampled, sample_reports)
 
 
 def count_pool_tokens(kept: pa.Table, recipe: Recipe, ctx: StageContext) -> dict[str, int]:
@@ -372,12 +347,11 @@ def build(
     *,
     recipe_yaml: str | None = None,
     card: CardWriter | None = None,
-    run: StageRunner = call_directly,
 ) -> BuildResult:
-    """The one build sequence: run every stage of `recipe` through `run`, then write the
-    mixture (data/, rejected.parquet, funnel.json, manifest.json, the card) to `final_dir`."""
-    result = run_stages(recipe, ctx, run)
-    run("write", write_mixture, Path(final_dir), result, recipe, recipe_yaml, card)
+    """The build in memory: run every stage of `recipe`, then write the mixture (data/,
+    rejected.parquet, funnel.json, manifest.json, the card) to `final_dir`."""
+    result = run_stages(recipe, ctx)
+    write_mixture(Path(final_dir), result, recipe, recipe_yaml, card)
     return result
 
 

@@ -261,6 +261,15 @@ class Recipe(BaseModel):
             )
         return self
 
+    def require_train(self) -> TrainSpec:
+        """The train: section; without one the recipe cannot be trained on (`RecipeError`)."""
+        if self.train is None:
+            raise RecipeError(
+                f"recipe {self.name!r} has no train: section, so it cannot be trained on; add "
+                "one (see docs/training.md), e.g. `train: {base_model: tiny, max_steps: 40}`"
+            )
+        return self.train
+
 
 def parse_recipe(data: object, where: str = "recipe") -> Recipe:
     """Validate recipe data (parsed YAML) into a `Recipe`; errors name the field and the fix."""

@@ -253,6 +253,18 @@ def sample_recipe(
     return upsampled, [report, upsample_report]
 
 
+def shortfalls(funnel: list[Report]) -> list[str]:
+    """One warning line per source that got fewer rows than the recipe asked for (read from
+    the sample stage's extras `sources`); none when every source got its rows."""
+    sample = next((report for report in funnel if report.stage == "sample"), None)
+    return [
+        f"source {name}: {counts['requested']} rows requested, only {counts['selected']} "
+        "available after dedup, filters and caps"
+        for name, counts in (sample.extras.get("sources", {}) if sample else {}).items()
+        if counts["shortfall"]
+    ]
+
+
 def token_repeats(
     positions: np.ndarray, tokens: np.ndarray, spec: SourceSpec, seed: int
 ) -> list[np.ndarray]:

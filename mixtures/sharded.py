@@ -14,8 +14,9 @@ in-memory filters, so a build is byte-identical whatever the shard size or execu
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -340,3 +341,19 @@ def work_dir_for(recipe: Any, ctx: StageContext, root: Path) -> Path:
     key = json.dumps([lock.recipe_hash(recipe), lock.code_hash(), inputs], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(root) / f".{recipe.name}.work-{digest}"
+
+
+@contextmanager
+def work_folder(recipe: Any, ctx: StageContext, root: Path) -> Iterator[Path]:
+    """The work folder of `recipe`'s sharded build under `root` (`work_dir_for`), for the
+    stages and the write: removed when they finish or fail (a failed build leaves nothing),
+    kept when interrupted (KeyboardInterrupt), so that a rerun reuses its finished shards."""
+    path = work_dir_for(recipe, ctx, root)
+    try:
+        yield path
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    shutil.rmtree(path, ignore_errors=True)

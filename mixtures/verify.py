@@ -4,13 +4,17 @@ Two records are checked: `manifest.sha256` (the seal: sha256 of every shipped fi
 `manifest.json` and the card included) and `manifest.json`'s own `outputs` (the data shards and
 `rejected.parquet`). A flipped byte, a deleted split, an emptied
 `rejected.parquet`, an extra shard under `data/` or an edited lock fail, naming the file.
+`check_rebuild` (`build --check`) goes further: it rebuilds and compares the manifests.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from instances import InstructmixError
 from instances.checksums import (
@@ -20,9 +24,13 @@ from instances.checksums import (
     read_seal,
     shipped_files,
 )
+from instances.context import StageContext
+from mixtures.build import recipe_inputs
 from mixtures.folder import MixtureFolder
-from mixtures.manifest import ManifestMismatch, precheck
+from mixtures.manifest import ManifestMismatch, check_message, input_hashes, precheck
 from mixtures.recipe import Recipe
+
+T = TypeVar("T")
 
 
 class VerifyError(InstructmixError):
@@ -95,16 +103,30 @@ def verify_mixture(folder: str | Path) -> Verified:
     return Verified(folder, len(listed), sealed)
 
 
-def check_before_rebuild(folder: Path, recipe: Recipe, inputs: dict[str, str]) -> dict:
-    """The locked manifest of the mixture built in `folder`, once the checks that need no
-    rebuild pass: a manifest exists, `recipe` and its input files (`inputs`: sha256 by path)
-    are unchanged, and the shipped bytes match the lock. `build --check` then rebuilds."""
+def check_rebuild(
+    folder: Path, recipe: Recipe, ctx: StageContext, rebuild: Callable[[Path], T]
+) -> T:
+    """`build --check`: rebuild `recipe` into a scratch folder beside the mixture built in
+    `folder` and compare the rebuild's manifest with `folder`'s lock; returns what
+    `rebuild(output_dir)` returned (it builds the recipe into `output_dir/<name>`).
+
+    The checks that need no rebuild run first: a manifest exists, the recipe and its input
+    files are unchanged, and the shipped bytes match the lock. Any difference raises
+    `ManifestMismatch` (or `VerifyError`) naming it.
+    """
     locked_path = MixtureFolder(folder).manifest_path
     if not locked_path.is_file():
         raise ManifestMismatch(f"{locked_path}: no manifest to check against; build first")
     locked = MixtureFolder(folder).manifest()
+    inputs = input_hashes(recipe_inputs(recipe, ctx), ctx.mirror)
     early = precheck(locked, recipe, inputs)
     if early:
         raise ManifestMismatch(f"{recipe.name!r} does not match {locked_path}: {early}")
     verify_mixture(folder)  # the shipped bytes: fast, names the first that differs
-    return locked
+    with tempfile.TemporaryDirectory(prefix=".check-", dir=folder.parent) as scratch:
+        result = rebuild(Path(scratch))
+        rebuilt = MixtureFolder(Path(scratch) / recipe.name).manifest()
+    message = check_message(recipe.name, locked, rebuilt)
+    if message:
+        raise ManifestMismatch(message)
+    return result

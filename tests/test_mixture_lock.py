@@ -122,6 +122,22 @@ def test_check_without_a_build_says_build_first(workspace):
         run_cli(_build_args(workspace, "--check"))
 
 
+def test_check_rebuild_compares_the_rebuild_in_a_scratch_folder(tmp_path, mirror):
+    """`check_rebuild` without Prefect: any rebuild callable, the scratch folder removed."""
+    from mixtures.verify import check_rebuild
+
+    recipe = parse_recipe(TINY)
+    ctx = StageContext(mirror=mirror, seed=recipe.seed)
+    built = tmp_path / "tiny"
+    locked = build_into(recipe, ctx, built).manifest
+    same = check_rebuild(built, recipe, ctx, lambda out: build_into(recipe, ctx, out / "tiny"))
+    assert same.manifest["outputs"] == locked["outputs"]
+    other = parse_recipe({**TINY, "seed": 12})  # a rebuild that draws other rows
+    with pytest.raises(ManifestMismatch, match="rebuild of 'tiny' differs from the lock"):
+        check_rebuild(built, recipe, ctx, lambda out: build_into(other, ctx, out / "tiny"))
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny"]
+
+
 def test_first_difference_puts_causes_before_effects():
     locked = {"counts": {"a": 1}, "inputs": {"x.json": "1"}, "outputs": {"d": "1"}}
     rebuilt = {"counts": {"a": 2}, "inputs": {"x.json": "2"}, "outputs": {"d": "2"}}

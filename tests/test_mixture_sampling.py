@@ -16,6 +16,7 @@ from mixtures.recipe import parse_recipe
 from mixtures.sampling import (
     recipe_sources,
     sample_recipe,
+    shortfalls,
     split_table,
     tag_recipe_source,
     weighted_counts,
@@ -99,6 +100,9 @@ def test_count_fraction_weight_and_shortfall_are_reported():
         "shortfall": 20,
     }
     assert reports[0].balanced() and reports[0].dropped_by_reason == {"not_sampled": 60}
+    assert shortfalls(reports) == [  # the warning the build logs
+        "source c: 30 rows requested, only 10 available after dedup, filters and caps"
+    ]
 
     weighted = recipe({"a": {"weight": 3}, "b": {"weight": 1}}, total=40)
     sampled, _ = sample_recipe(table, weighted)

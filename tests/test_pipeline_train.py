@@ -41,3 +41,20 @@ def test_train_without_a_train_section_fails_before_building(tmp_path, mirror, p
     with pytest.raises(InstructmixError, match="has no train: section"):
         build_flow(str(recipe), mirror=str(mini), output_dir=str(tmp_path / "out"), train=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_build_train_without_a_train_section_fails_before_the_flow(tmp_path, mirror, monkeypatch):
+    """The command checks before it starts Prefect and the flow."""
+    from flows.cli import main
+    from flows.commands import build
+    from instances import InstructmixError
+
+    monkeypatch.setattr(build, "run_flow", lambda *args, **options: pytest.fail("flow ran"))
+
+    mini = make_mini_mirror(mirror, tmp_path / "mirror")
+    recipe = write_recipe(tmp_path, mini_recipe("untrainable"))
+    out = tmp_path / "out"
+    args = ["--debug", "build", str(recipe), "--mirror", str(mini), "--output-dir", str(out)]
+    with pytest.raises(InstructmixError, match="has no train: section"):
+        main([*args, "--train"])
+    assert not out.exists()

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,7 +25,7 @@ from mixtures import build
 from mixtures.executors import LocalExecutor, RayExecutor
 from mixtures.progress import StageProgress
 from mixtures.recipe import parse_recipe
-from mixtures.sharded import ShardedRun, build_result, run_recipe
+from mixtures.sharded import ShardedRun, build_result, run_recipe, work_dir_for, work_folder
 
 SENTENCE = (
     "write a short story about a lighthouse keeper who finds a message in a bottle that was "
@@ -230,6 +231,24 @@ def test_a_build_killed_mid_stage_reruns_to_the_same_bytes(reference, tmp_path, 
     assert (stage.name, "bands", 0) not in rerun and (stage.name, "bands", 1) not in rerun
     assert (stage.name, "bands", 2) in rerun
     assert {p: p.stat().st_mtime_ns for p in reused} == reused
+
+
+@pytest.mark.parametrize(
+    ("error", "kept"),
+    [(None, False), (ValueError, False), (KeyboardInterrupt, True)],
+    ids=["finished", "failed", "interrupted"],
+)
+def test_work_folder_is_kept_only_for_a_rerun_after_an_interrupt(tmp_path, mirror, error, kept):
+    recipe = parse_recipe(RECIPE)
+    ctx = StageContext(mirror=mirror, seed=recipe.seed)
+    raises = pytest.raises(error) if error else nullcontext()
+    with raises, work_folder(recipe, ctx, tmp_path) as work:
+        assert work == work_dir_for(recipe, ctx, tmp_path)
+        (work / "01-identical").mkdir(parents=True)
+        (work / "01-identical" / "stage.json").write_text("{}")
+        if error:
+            raise error
+    assert work.exists() is kept
 
 
 def test_rows_masked_into_copies_across_shards_are_found(tmp_path):

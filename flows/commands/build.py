@@ -1,14 +1,15 @@
 """`instructmix build NAME`: the build flow, with --check, --limit, --publish-repo, --train.
 
-The command parses options; `run_build` and `check_build` hold the logic.
+The command parses options and checks the recipe before Prefect starts; the flow
+(`flows.build`) builds, and `mixtures.verify.check_rebuild` checks a rebuild against the lock.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -23,13 +24,14 @@ from flows.options import (
 )
 from flows.settings import resolve_mirror
 from instances.context import StageContext
-from mixtures.build import check_inputs, recipe_inputs
+from mixtures.build import check_inputs
 from mixtures.folder import MANIFEST
-from mixtures.manifest import ManifestMismatch, check_message, input_hashes
-from mixtures.recipe import Recipe
 from mixtures.scale import recipe_for_run
 from mixtures.sharded import DEFAULT_SHARD_ROWS
-from mixtures.verify import check_before_rebuild
+from mixtures.verify import check_rebuild
+
+if TYPE_CHECKING:
+    from flows.build import BuildRun
 
 
 def build(
@@ -52,7 +54,7 @@ def build(
         int, typer.Option(min=1, help="rows per Parquet shard (the output is the same)")
     ] = DEFAULT_SHARD_ROWS,
     executor: Annotated[
-        str,
+        Literal["local", "ray"],
         typer.Option(
             help="'local': the stages over Parquet shards on a process pool, in bounded "
             "memory; 'ray': the same on a Ray cluster (--ray-address)"
@@ -75,29 +77,39 @@ def build(
     """Build recipe NAME into OUTPUT_DIR/NAME: Parquet splits, card, funnel, rejected rows, lock
     (one Prefect flow run; then publish and train when asked)."""
     started = time.perf_counter()
-    if executor not in ("local", "ray"):
-        raise typer.BadParameter(f"--executor must be local or ray, not {executor!r}")
     if ray_address:
         executor = "ray"  # a Ray address (flag or $RAY_ADDRESS) means: run there
     recipe, recipe_yaml = recipe_for_run(name, limit)  # read and validated once, before any work
     run_ctx = StageContext(mirror=resolve_mirror(mirror), seed=recipe.seed)
     check_inputs(recipe, run_ctx)
-    options = {
-        "recipe": name,
-        "mirror": mirror,
-        "result_cache": str(result_cache) if cache else None,
-        "shard_rows": shard_rows,
-        "limit": limit,
-        "executor": executor,
-        "ray_address": ray_address,
-        "recipe_yaml": recipe_yaml,
-    }
-    if check:
-        check_build(ctx, recipe, run_ctx, output_dir, options, started)
+    run = partial(
+        run_flow,
+        ctx,
+        recipe=name,
+        mirror=mirror,
+        shard_rows=shard_rows,
+        limit=limit,
+        executor=executor,
+        ray_address=ray_address,
+        recipe_yaml=recipe_yaml,
+    )
+    if check:  # the rebuild has no result cache: a check regenerates every source
+        folder = output_dir / recipe.name
+        result = check_rebuild(
+            folder, recipe, run_ctx, lambda scratch: run(output_dir=str(scratch), result_cache=None)
+        )
+        print_summary(result.build.funnel, f"{recipe.name}: check", time.perf_counter() - started)
+        typer.echo(f"check passed: rebuild of {recipe.name!r} matches {folder / MANIFEST}")
         return
-    options.update(publish_repo=publish_repo, train=train, output_dir=str(output_dir))
-    options["model_cache"] = str(model_cache) if model_cache else None
-    result = run_flow(ctx, options)
+    if train:
+        recipe.require_train()  # before the Prefect server starts
+    result = run(
+        output_dir=str(output_dir),
+        result_cache=str(result_cache) if cache else None,
+        publish_repo=publish_repo,
+        train=train,
+        model_cache=str(model_cache) if model_cache else None,
+    )
     splits = ", ".join(f"{k} {v.num_rows:,}" for k, v in result.build.splits.items())
     title = f"{recipe.name}: {splits} (executor {executor})"
     print_summary(result.build.funnel, title, time.perf_counter() - started)
@@ -106,37 +118,10 @@ def build(
     typer.echo(f"built {output_dir / recipe.name}")
 
 
-def run_flow(ctx: typer.Context, options: dict):
+def run_flow(ctx: typer.Context, **options: Any) -> BuildRun:
     """Run the build flow with `options` against the local Prefect server (or PREFECT_API_URL)."""
     from flows.build import build_flow  # Prefect is slow to import: only once input is good
     from flows.server import command_session
 
     with command_session(ctx):
         return build_flow(**options)
-
-
-def check_build(
-    ctx: typer.Context,
-    recipe: Recipe,
-    run_ctx: StageContext,
-    output_dir: Path,
-    options: dict,
-    started: float,
-) -> None:
-    """Rebuild into a scratch folder and compare its manifest with the built one's lock.
-
-    A changed recipe or input file fails before the (long) rebuild.
-    """
-    folder = output_dir / recipe.name
-    inputs = input_hashes(recipe_inputs(recipe, run_ctx), run_ctx.mirror)
-    locked = check_before_rebuild(folder, recipe, inputs)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".check-", dir=output_dir) as scratch:
-        # no result cache: a check regenerates every source
-        result = run_flow(ctx, {**options, "output_dir": scratch, "result_cache": None})
-        rebuilt = result.folder.manifest()
-    message = check_message(recipe.name, locked, rebuilt)
-    if message:
-        raise ManifestMismatch(message)
-    print_summary(result.build.funnel, f"{recipe.name}: check", time.perf_counter() - started)
-    typer.echo(f"check passed: rebuild of {recipe.name!r} matches {folder / MANIFEST}")
