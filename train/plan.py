@@ -30,19 +30,15 @@ def train_plan(
     recipe's train.output_dir, else `models/NAME` beside `output_dir`: artifacts/models/NAME).
     Errors say how to fix."""
     recipe = load_recipe(name)
-    if recipe.train is None:
-        raise InstructmixError(
-            f"recipe {recipe.name!r} has no train: section; add one (see docs/training.md), "
-            "e.g. `train: {base_model: tiny, max_steps: 40}`"
-        )
+    spec = recipe.require_train()
     folder = MixtureFolder(Path(output_dir) / recipe.name)
     if not folder.is_built():
         raise InstructmixError(
             f"{folder.path}: mixture {recipe.name!r} is not built; run `instructmix build {name}`"
         )
     if model_dir is None:
-        configured = recipe.train.output_dir
+        configured = spec.output_dir
         model_dir = (
             Path(configured) if configured else Path(output_dir).parent / "models" / recipe.name
         )
-    return TrainPlan(recipe.name, recipe.train, recipe.seed, folder.path, Path(model_dir))
+    return TrainPlan(recipe.name, spec, recipe.seed, folder.path, Path(model_dir))
