@@ -1,6 +1,6 @@
 """Scheduled runs: `schedules.yaml` validated with pydantic, turned into Prefect deployments.
 
-Each entry names a flow (`build`, `grow_self_instruct`, `self_instruct`, `train`, `publish`),
+Each entry names a flow (`build`, `self_instruct`, `train`, `publish`),
 one schedule (`cron` or `interval_seconds`) and the flow's parameters. `instructmix serve` serves
 them all with `prefect.serve`.
 """
@@ -20,7 +20,6 @@ SCHEDULES_FILE = Path(__file__).parent / "schedules.yaml"
 FLOWS: dict[str, str] = {
     "build": "flows.build:build_flow",
     "self_instruct": "flows.self_instruct:self_instruct",
-    "grow_self_instruct": "flows.grow:grow_self_instruct",
     "train": "flows.train:train",
     "publish": "flows.publish:publish",
 }
@@ -36,7 +35,7 @@ class ScheduledRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="deployment name")
-    flow: Literal["build", "grow_self_instruct", "self_instruct", "train", "publish"]
+    flow: Literal["build", "self_instruct", "train", "publish"]
     description: str = ""
     cron: str | None = Field(default=None, description="cron expression, e.g. '0 2 * * *'")
     interval_seconds: int | None = Field(default=None, ge=1, le=31 * 24 * 3600)

@@ -180,9 +180,9 @@ def test_shard_reports_add_counts_and_keep_examples():
 
 
 def test_self_instruct_batches_hold_capped_slots():
-    from flows import grow
+    from flows.self_instruct import slots_for
 
-    assert grow.slots_for(8, 4) == 4 and grow.slots_for(2, 4) == 2 and grow.slots_for(3, None) == 3
+    assert slots_for(8, 4) == 4 and slots_for(2, 4) == 2 and slots_for(3, None) == 0
 
 
 def _cli(args, cwd):

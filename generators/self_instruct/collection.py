@@ -250,3 +250,19 @@ def collection_statistics(
     manifest = read_manifest(folder)
     table = paper_statistics(read_records(folder, manifest))
     return f"{folder} ({len(manifest.batches)} batches)", table
+
+
+def statistics_text(
+    name: str | None,
+    root: Path = DEFAULT_ROOT,
+    released: Path | None = None,
+    as_json: bool = False,
+) -> str:
+    """What `self-instruct stats` prints for `collection_statistics(name, root, released)`:
+    JSON, or what was read and the table beside the paper's figures."""
+    from generators.self_instruct.statistics import PAPER, statistics_table
+
+    where, table = collection_statistics(name, root, released)
+    if as_json:
+        return json.dumps(table, indent=2)
+    return f"{where}\n\n{statistics_table(table, PAPER)}"

@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from generators.self_instruct.endpoint import Api
 from generators.self_instruct.llm import LLMConfig, Sampling
-from instances import InstructmixError
+from generators.self_instruct.prompts import Layout
 
 GENERATION_STOP = ("\n\n", "\n16", "16.", "16 .")
 
@@ -24,7 +25,7 @@ class BootstrapConfig(BaseModel):
     machine_in_context: int = Field(2, ge=0, le=8)
     similarity_threshold: float = Field(0.7, ge=0, le=1, description="reject ROUGE-L F above")
     capitalize: bool = Field(True, description="str.capitalize() new instructions as the original")
-    layout: Literal["completion", "chat", "answer"] = Field(
+    layout: Layout = Field(
         "completion",
         description="classification/instance requests: one few-shot prompt (the paper's), a "
         "few-shot conversation with one example per reply (chat), or a conversation that "
@@ -52,12 +53,15 @@ class BootstrapConfig(BaseModel):
 
 
 def run_config(
-    n: int, seed: int, batch_size: int, max_tokens: int | None, layout: str, embedded: bool
+    n: int,
+    seed: int,
+    batch_size: int,
+    max_tokens: int | None,
+    layout: Literal["auto", Layout],
+    embedded: bool,
 ) -> BootstrapConfig:
     """The bootstrap settings of a command-line run: `layout` auto is chat for the embedded
     model, completion otherwise; the embedded model also gets shorter replies."""
-    if layout not in ("auto", "completion", "chat", "answer"):
-        raise InstructmixError(f"--layout {layout!r}: expected auto, completion, chat or answer")
     chosen = ("chat" if embedded else "completion") if layout == "auto" else layout
     config = BootstrapConfig(n=n, seed=seed, request_batch_size=batch_size, layout=chosen)
     tokens = max_tokens or (256 if embedded else 1024)
@@ -71,7 +75,7 @@ def endpoint_config(
     model: str,
     *,
     api_key: str,
-    api: str,
+    api: Api,
     concurrency: int | None,
     timeout: float | None,
     token_budget: int | None,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from instances import InstructmixError
 from instances.daemon import free_port, wait_until_responds
-from instances.lifecycle import death_signal_preexec
+from instances.lifecycle import Interrupted, death_signal_preexec
 
 MODEL_NAME = "smollm2-135m-instruct"
 
@@ -140,15 +140,16 @@ def endpoint(
 
 
 def serve_until_stopped(checkpoint: Path, port: int, threads: int = 1) -> None:
-    """Serve `checkpoint` on 127.0.0.1:`port`, print where, and stop the server when it exits
-    or on KeyboardInterrupt (the caller maps its signals to one)."""
+    """Serve `checkpoint` on 127.0.0.1:`port`, print where, and stop the server when it exits,
+    on Ctrl-C, or on SIGTERM/SIGINT under the CLI's signal guard (`Interrupted`); a stop asked
+    for is a normal end."""
     server = start_server(checkpoint, port, threads=threads)
     try:
         print(
             f"model: {server.model}\nOPENAI_BASE_URL={server.base_url}  (Ctrl-C stops)", flush=True
         )
         server.process.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         print("stopping the embedded endpoint", file=sys.stderr)
     finally:
         server.stop()

@@ -6,7 +6,10 @@ import email.utils
 import re
 import time
 import urllib.parse
-from typing import Any
+from typing import Any, Literal
+
+Api = Literal["auto", "completions", "chat"]
+"""Which API a run calls: completions where the endpoint has it (auto), or one of the two."""
 
 
 def split_credentials(url: str) -> tuple[str, str | None]:

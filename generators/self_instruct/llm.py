@@ -23,13 +23,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import openai
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from generators.self_instruct.cache import RequestCache, request_key
 from generators.self_instruct.endpoint import (
+    Api,
     check_base_url,
     redact_url,
     retry_after_seconds,
@@ -37,7 +38,6 @@ from generators.self_instruct.endpoint import (
 )
 from instances import InstructmixError
 
-Api = Literal["auto", "completions", "chat"]
 _RETRYABLE = (
     openai.RateLimitError,
     openai.InternalServerError,

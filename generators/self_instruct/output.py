@@ -20,7 +20,7 @@ from typing import Any
 
 from generators.self_instruct.state import MachineInstruction, RunState
 from generators.self_instruct.statistics import paper_statistics
-from instances import Report
+from instances import InstructmixError, Report
 from instances.io import atomic_directory, write_text_atomic
 
 INSTRUCTION_STAGE = "self_instruct_instructions"
@@ -81,8 +81,9 @@ def write_batch(
     return {**stats, "funnel": reports}
 
 
-def summary(stats: dict[str, Any]) -> str:
-    """A short human summary of a run: paper statistics and the rejection funnel."""
+def summary(stats: dict[str, Any], seconds: float) -> str:
+    """A short human summary of a run of `seconds`: paper statistics, the rejection funnel, the
+    requests, and the batch added."""
     paper = stats["paper_statistics"]
     lines = [
         f"instructions: {paper['instructions']} "
@@ -101,7 +102,17 @@ def summary(stats: dict[str, Any]) -> str:
         f"tokens {usage.get('total_tokens', 0)}"
         + (f"; stopped early: {stats['stopped']}" if stats.get("stopped") else "")
     )
+    lines.append(f"{batch_line(stats)} in {seconds:.1f} s")
     return "\n".join(lines)
+
+
+def batch_line(stats: dict[str, Any]) -> str:
+    """One line: which batch went into which collection, and what the batch kept."""
+    paper = stats["paper_statistics"]
+    return (
+        f"batch {stats['batch']} added to {stats['collection']} ({stats['batches']} batches): "
+        f"{paper['instructions']} instructions, {paper['instances']} instances"
+    )
 
 
 def empty_result(stats: dict[str, Any]) -> str | None:
@@ -131,3 +142,23 @@ def empty_result(stats: dict[str, Any]) -> str | None:
         f"no instance kept: {instances['rows_in']} generated instances of "
         f"{instructions['rows_out']} instructions were dropped by {reasons(instances)}"
     )
+
+
+class NoInstanceKept(InstructmixError):
+    """A committed batch kept no instance: the message names the filters that took them and
+    `stats` are the batch's stats."""
+
+    def __init__(self, message: str, stats: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.stats = stats
+
+    def __reduce__(self) -> tuple:
+        return type(self), (str(self), self.stats)
+
+
+def require_instances(stats: dict[str, Any]) -> dict[str, Any]:
+    """The stats of a committed batch, or `NoInstanceKept` when it kept no instance."""
+    empty = empty_result(stats)
+    if empty is not None:
+        raise NoInstanceKept(f"{stats['collection']} batch {stats['batch']}: {empty}", stats)
+    return stats

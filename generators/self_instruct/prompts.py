@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
+
+Layout = Literal["completion", "chat", "answer"]
+"""How classification and instances are asked for: the paper's few-shot prompt (completion), a
+few-shot conversation with one example per reply (chat), or a conversation that writes an input
+and the model's own answer to the task on it (answer)."""
 
 INSTRUCTION_HEADER = "Come up with a series of tasks:"
 
