@@ -12,7 +12,6 @@ counters.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from data_cards.card import write_card
 from filters.score import llm_slots
 from flows.artifacts import publish_artifacts
 from flows.caching import SOURCE_CACHE, results_dir
-from flows.concurrency import llm_limit, llm_slot
+from flows.concurrency import hold_llm_slots
 from flows.settings import resolve_mirror
 from instances.context import StageContext
 from instances.lifecycle import threads_stop_on_sigterm
@@ -70,13 +69,6 @@ def source_task(result_cache: Path | None, ctx: StageContext) -> Any:
     if ctx.mirror is None:  # sources are read from the Hub: network calls retry
         options.update(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
     return generate_source_task.with_options(**options)
-
-
-def hold_llm_slots(config: Any) -> AbstractContextManager:
-    """While filter `config` runs: an LLM judge holds its share of the `llm` concurrency
-    limit's slots (at most the whole limit); any other filter holds nothing."""
-    slots = llm_slots(config)
-    return llm_slot(occupy=min(slots, llm_limit() or slots)) if slots else nullcontext()
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
@@ -130,7 +122,7 @@ def sharded_stages_task(
             shard_rows=shard_rows,
             generate=source_task(result_cache, ctx),
             log=log,
-            hold=hold_llm_slots,
+            hold=lambda config: hold_llm_slots(llm_slots(config)),  # an LLM judge's share
         )
         result = build_result(recipe, ctx, run)
     for report in result.funnel:  # one line per stage

@@ -1,17 +1,18 @@
 """LLM concurrency that holds across tasks, flows and processes: a Prefect global limit.
 
-Every LLM call site wraps its request in `llm_slot()`; the server counts slots of the limit
-named `llm`, so at most `limit` calls run at once over all tasks that share the server.
+The server counts slots of the global limit named `llm`. A task that calls an LLM holds as
+many slots as it sends requests at once (at most the whole limit) while it runs, so all LLM
+work sharing the server stays under the limit; `instructmix serve` creates it.
 
-    ensure_llm_limit(4)          # once, at startup (serve / the self-instruct command)
-    with llm_slot():             # around each request
-        response = client.chat.completions.create(...)
+    ensure_llm_limit(4)          # once (serve; or the limit set in the UI)
+    with hold_llm_slots(8):      # waits for 4 free slots, holds them for the block
+        run_llm_task()
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 LLM_LIMIT = "llm"
 DEFAULT_LLM_LIMIT = 4
@@ -51,3 +52,10 @@ def llm_slot(
 
     with concurrency(name, occupy=occupy, timeout_seconds=timeout_seconds, strict=False):
         yield
+
+
+def hold_llm_slots(wanted: int) -> AbstractContextManager:
+    """Hold `wanted` slots of the `llm` limit (at most the whole limit) for a `with` block;
+    nothing when `wanted` is 0 or the server has no such limit (Prefect would warn each time)."""
+    limit = llm_limit() if wanted else None
+    return llm_slot(occupy=min(wanted, limit)) if limit else nullcontext()

@@ -12,14 +12,13 @@ then the run fails (`NoInstanceKept`) naming the filters that took them.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.concurrency import llm_limit, llm_slot
+from flows.concurrency import hold_llm_slots
 from flows.settings import llm_cache_path, resolve_mirror
 from generators.self_instruct.bootstrap import BootstrapConfig
 from generators.self_instruct.collection import DEFAULT_ROOT, collection_path, locked
@@ -27,12 +26,6 @@ from generators.self_instruct.llm import EndpointUnavailable, LLMConfig
 from generators.self_instruct.output import batch_line, require_instances
 from generators.self_instruct.run import BatchRun, bootstrap_batch, finish_batch
 from generators.self_instruct.state import RunState
-
-
-def slots_for(concurrency: int, limit: int | None) -> int:
-    """How many `llm` slots a run sending `concurrency` requests at once holds: as many, up to
-    the limit; none without a limit on the server (nothing to hold; Prefect warns each time)."""
-    return max(1, min(concurrency, limit)) if limit else 0
 
 
 def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
@@ -51,14 +44,8 @@ def bootstrap_task(run: BatchRun, show_progress: bool) -> RunState:
     """Grow the collection's next batch with the LLM (the network task, retried), holding the
     run's `llm` slots."""
     logger = get_run_logger()
-    slots = slots_for(run.llm.concurrency, llm_limit())
-    logger.info(
-        "batch of %d instructions into %s (holding %d llm slots)",
-        run.config.n,
-        run.collection,
-        slots,
-    )
-    with llm_slot(occupy=slots) if slots else nullcontext():
+    logger.info("batch of %d instructions into %s", run.config.n, run.collection)
+    with hold_llm_slots(run.llm.concurrency):
         state = bootstrap_batch(run, show_progress)
     logger.info(state.summary())
     return state

@@ -179,10 +179,17 @@ def test_shard_reports_add_counts_and_keep_examples():
     }
 
 
-def test_self_instruct_batches_hold_capped_slots():
-    from flows.self_instruct import slots_for
+def test_llm_slots_are_capped_at_the_limit_and_none_without_one(monkeypatch):
+    from contextlib import nullcontext
 
-    assert slots_for(8, 4) == 4 and slots_for(2, 4) == 2 and slots_for(3, None) == 0
+    from flows import concurrency
+
+    monkeypatch.setattr(concurrency, "llm_slot", lambda occupy: occupy)  # what it would hold
+    monkeypatch.setattr(concurrency, "llm_limit", lambda: 4)
+    assert concurrency.hold_llm_slots(8) == 4 and concurrency.hold_llm_slots(2) == 2
+    assert isinstance(concurrency.hold_llm_slots(0), nullcontext)
+    monkeypatch.setattr(concurrency, "llm_limit", lambda: None)
+    assert isinstance(concurrency.hold_llm_slots(3), nullcontext)
 
 
 def _cli(args, cwd):
