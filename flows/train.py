@@ -22,9 +22,7 @@ from train.plan import TrainPlan, train_plan
 @task(name="train-preflight", cache_policy=NO_CACHE)
 def preflight_task(plan: TrainPlan, model_cache: Path):
     """Load the mixture and tokenizer, run the pre-flight check and publish its report."""
-    from train.run import prepare
-
-    prepared = prepare(plan.mixture_dir, plan.spec, model_cache, show_progress=True)
+    prepared = plan.prepare(model_cache)
     text = prepared.report.render()
     get_run_logger().info("pre-flight of %s:\n%s", plan.name, text)
     create_markdown_artifact(

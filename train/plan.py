@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from instances import InstructmixError
 from mixtures.folder import DEFAULT_ROOT, MixtureFolder
 from mixtures.recipe import load_recipe
 from train.spec import TrainSpec
+
+if TYPE_CHECKING:
+    from train.run import Prepared
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,13 @@ class TrainPlan:
     seed: int
     mixture_dir: Path
     output_dir: Path
+
+    def prepare(self, model_cache: Path) -> Prepared:
+        """Load the mixture and the tokenizer and run the pre-flight check (`train.run.prepare`,
+        with progress shown; `model_cache`: converted base models)."""
+        from train.run import prepare
+
+        return prepare(self.mixture_dir, self.spec, model_cache, show_progress=True)
 
 
 def train_plan(

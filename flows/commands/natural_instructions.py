@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from flows.settings import resolve_mirror
-from generators.natural_instructions.browse import render_instance, task_lines
-from generators.natural_instructions.encodings import PAPER_ENCODINGS
+from generators.natural_instructions.browse import encoding_lines, render_instance, task_lines
 from instances import SourceError
 
 MIRROR_HELP = "local data mirror (default: $INSTRUCTMIX_MIRROR)"
@@ -58,9 +57,5 @@ def preview_command(
 @ni_app.command("encodings")
 def encodings_command() -> None:
     """List the eight paper encodings and the name grammar."""
-    for label, name in PAPER_ENCODINGS.items():
-        typer.echo(f"{name:16} {label}")
-    typer.echo(
-        "names join parts with '+': prompt, def, avoid, emphasis, pos|posK, neg|negK, expl "
-        "(Tk-Instruct default: def+pos2)"
-    )
+    for line in encoding_lines():
+        typer.echo(line)

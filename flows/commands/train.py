@@ -46,10 +46,9 @@ def run_preflight(name: str, output_dir: Path, model_cache: Path | None) -> None
     """Print the pre-flight report of training on mixture NAME; exit 1 when it blocks."""
     from flows.settings import model_cache as default_cache
     from train.plan import train_plan
-    from train.run import prepare
 
     plan = train_plan(name, output_dir)
-    prepared = prepare(plan.mixture_dir, plan.spec, default_cache(model_cache), show_progress=True)
+    prepared = plan.prepare(default_cache(model_cache))
     typer.echo(f"pre-flight of {plan.name} ({plan.mixture_dir}):")
     typer.echo(prepared.report.render())
     if prepared.report.blocking:

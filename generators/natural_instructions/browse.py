@@ -1,11 +1,12 @@
-"""Browsing Natural-Instructions task files: one line per task, one instance under an encoding
-(for `instructmix ni tasks` and `instructmix ni preview`)."""
+"""Browsing Natural-Instructions task files: one line per task, one instance under an encoding,
+the encodings (for `instructmix ni tasks`, `ni preview` and `ni encodings`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from generators.natural_instructions.encodings import (
+    PAPER_ENCODINGS,
     EncodingError,
     instruction_blocks,
     missing_components,
@@ -59,3 +60,13 @@ def render_instance(
     )
     target = instance.output[0] if instance.output else ""
     return f"ni/{encoding.name}", prompt, target, missing_components(task, encoding)
+
+
+def encoding_lines() -> list[str]:
+    """The eight paper encodings (name, label), then the grammar of encoding names."""
+    lines = [f"{name:16} {label}" for label, name in PAPER_ENCODINGS.items()]
+    return [
+        *lines,
+        "names join parts with '+': prompt, def, avoid, emphasis, pos|posK, neg|negK, expl "
+        "(Tk-Instruct default: def+pos2)",
+    ]
