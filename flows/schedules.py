@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_extra_types.timezone_name import TimeZoneName
 
 from instances import InstructmixError
 from instances.config_files import read_yaml_file, validate_model
@@ -39,7 +40,7 @@ class ScheduledRun(BaseModel):
     description: str = ""
     cron: str | None = Field(default=None, description="cron expression, e.g. '0 2 * * *'")
     interval_seconds: int | None = Field(default=None, ge=1, le=31 * 24 * 3600)
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     parameters: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     enabled: bool = True
@@ -51,17 +52,6 @@ class ScheduledRun(BaseModel):
             from prefect.client.schemas.schedules import CronSchedule
 
             CronSchedule(cron=value)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like UTC)") from error
         return value
 
     @model_validator(mode="after")
