@@ -3,23 +3,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pyarrow as pa
+from slugify import slugify  # Prefect's own dependency for keys and names
 
 from data_cards.run_tables import composition_rows, funnel_rows
 from instances import Report
-
-
-def artifact_key(*parts: str) -> str:
-    """A Prefect artifact key (lowercase letters, digits, dashes) from `parts`.
-
-    >>> artifact_key("tulu_human", "funnel")
-    'tulu-human-funnel'
-    """
-    text = "-".join(parts).lower()
-    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text)).strip("-")
 
 
 def publish_artifacts(
@@ -27,14 +17,14 @@ def publish_artifacts(
 ) -> dict[str, str]:
     """Create the funnel and composition table artifacts and the card Markdown artifact.
 
-    Returns the keys created, by kind.
+    Returns the keys created (lowercase letters, digits and dashes, as Prefect wants), by kind.
     """
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     keys = {
-        "funnel": artifact_key(name, "funnel"),
-        "composition": artifact_key(name, "composition"),
-        "card": artifact_key(name, "card"),
+        "funnel": slugify(f"{name}-funnel"),
+        "composition": slugify(f"{name}-composition"),
+        "card": slugify(f"{name}-card"),
     }
     create_table_artifact(
         funnel_rows(funnel), key=keys["funnel"], description=f"{name}: rows in and out per stage"

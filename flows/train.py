@@ -13,6 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from slugify import slugify
 
 from flows.settings import model_cache as default_cache
 from mixtures.folder import DEFAULT_ROOT
@@ -26,7 +27,7 @@ def preflight_task(plan: TrainPlan, model_cache: Path):
     text = prepared.report.render()
     get_run_logger().info("pre-flight of %s:\n%s", plan.name, text)
     create_markdown_artifact(
-        key=f"train-preflight-{plan.name}".replace("_", "-"),
+        key=slugify(f"train-preflight-{plan.name}"),
         markdown=f"# Pre-flight: {plan.name}\n\n```\n{text}\n```\n",
         description=f"pre-flight check before training on {plan.name}",
     )
@@ -50,7 +51,7 @@ def sft_task(plan: TrainPlan, model_cache: Path, prepared):
     summary = f"{result.summary()}; model in {result.output_dir}"
     get_run_logger().info(summary)
     create_markdown_artifact(
-        key=f"train-result-{plan.name}".replace("_", "-"),
+        key=slugify(f"train-result-{plan.name}"),
         markdown=f"# Training: {plan.name}\n\n{summary}\n\nSample: {result.sample!r}\n",
         description=f"SFT on {plan.name}",
     )
