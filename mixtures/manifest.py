@@ -57,17 +57,22 @@ def package_versions() -> dict[str, str]:
 
 
 CODE_SUFFIXES = (".py", ".yaml", ".yml", ".j2", ".json")
+PACKAGES = ("instances", "generators", "filters", "mixtures", "train", "data_cards", "flows")
 
 
-def code_hash(package_dir: Path | None = None) -> str:
-    """SHA-256 over the instructmix package's source files (paths and bytes, sorted).
+def code_hash(root: Path | None = None) -> str:
+    """SHA-256 over the source files of instructmix's packages under `root` (default: the
+    folder holding them, a checkout or site-packages), paths and bytes, sorted.
 
-    Recorded in the lock as context, not compared on its own: a code change that leaves the
-    output bytes alone passes `--check`; one that changes them is named beside the difference.
+    Only the seven packages count: not a checkout's .venv, artifacts or caches, nor the other
+    packages beside them in site-packages. Recorded in the lock as context, not compared on
+    its own: a code change that leaves the output bytes alone passes `--check`; one that
+    changes them is named beside the difference.
     """
-    root = package_dir or Path(__file__).resolve().parents[1]
+    root = root or Path(__file__).resolve().parents[1]
+    files = [p for package in PACKAGES for p in (root / package).rglob("*")]
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.suffix in CODE_SUFFIXES and p.is_file()):
+    for path in sorted(p for p in files if p.suffix in CODE_SUFFIXES and p.is_file()):
         if "__pycache__" in path.parts:
             continue
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")

@@ -177,10 +177,17 @@ def test_code_hash_is_context_not_a_difference(tmp_path):
         "rebuild of 'x' differs from the lock: outputs.d: locked '1', rebuilt '2' "
         "(the instructmix source code changed since the build)"
     )
-    (tmp_path / "m.py").write_text("x = 1\n")
+    module = tmp_path / "mixtures" / "m.py"
+    module.parent.mkdir()
+    module.write_text("x = 1\n")
     before = code_hash(tmp_path)
     assert code_hash(tmp_path) == before and len(before) == 64
-    (tmp_path / "m.py").write_text("x = 2\n")
+    # a checkout's virtual environment, artifacts and caches are not the code
+    for other in (".venv/lib/site.py", "artifacts/mixtures/demo/funnel.json", "notes.py"):
+        (tmp_path / other).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / other).write_text("{}")
+    assert code_hash(tmp_path) == before
+    module.write_text("x = 2\n")
     assert code_hash(tmp_path) != before
 
 
