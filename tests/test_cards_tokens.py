@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -93,6 +95,29 @@ def test_demo_card_and_lock_count_tokens_per_source(demo):
     changed = json.loads(json.dumps(manifest))
     changed["sources"]["lima"]["trainable_tokens"] += 1
     assert "sources.lima.trainable_tokens" in check_message("demo", manifest, changed)
+
+
+def test_a_rebuild_with_every_count_cached_loads_no_tokenizer(demo, monkeypatch):
+    """The build recorded the SmolLM2 tokenizer's fingerprint beside its converted copy: a
+    counter whose rows are all cached gives the same counts and lock entry without loading
+    it (importing transformers and loading take seconds)."""
+    import mixtures.tokens
+    from mixtures.tokens import TokenCounter
+
+    manifest = json.loads((demo / "manifest.json").read_text())
+    tokens = pq.read_table(demo / "tokens.parquet")
+    train = pa.concat_tables(pq.read_table(f) for f in sorted((demo / "data").glob("train-*")))
+
+    def no_load(*_: object) -> None:
+        raise AssertionError("the tokenizer was loaded")
+
+    monkeypatch.setattr(mixtures.tokens, "load_tokenizer", no_load)
+    counter = TokenCounter("smollm2", demo.parent / "cache")
+    assert counter.fingerprint() == manifest["tokenizer"]["fingerprint"]
+    counts = counter.count(train)
+    expected = tokens.filter(pc.equal(tokens["split"], "train"))
+    assert counts["total_tokens"].to_pylist() == expected["total_tokens"].to_pylist()
+    assert counter.counted == 0
 
 
 def test_prefect_artifact_shows_no_front_matter_and_embeds_plots(demo):
