@@ -37,17 +37,7 @@ def preflight_task(plan: TrainPlan, model_cache: Path):
 @task(name="train-sft", cache_policy=NO_CACHE)
 def sft_task(plan: TrainPlan, model_cache: Path, prepared):
     """Run SFT (refuses on a blocking pre-flight issue) and publish the loss summary."""
-    from train.run import train_mixture
-
-    result = train_mixture(
-        plan.mixture_dir,
-        plan.spec,
-        name=plan.name,
-        output_dir=plan.output_dir,
-        cache_dir=model_cache,
-        seed=plan.seed,
-        prepared=prepared,
-    )
+    result = plan.train(model_cache, prepared)
     summary = f"{result.summary()}; model in {result.output_dir}"
     get_run_logger().info(summary)
     create_markdown_artifact(

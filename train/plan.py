@@ -12,7 +12,7 @@ from mixtures.recipe import load_recipe
 from train.spec import TrainSpec
 
 if TYPE_CHECKING:
-    from train.run import Prepared
+    from train.run import Prepared, TrainResult
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,21 @@ class TrainPlan:
         from train.run import prepare
 
         return prepare(self.mixture_dir, self.spec, model_cache, show_progress=True)
+
+    def train(self, model_cache: Path, prepared: Prepared | None = None) -> TrainResult:
+        """Pre-flight (unless `prepared` already did) and SFT on the mixture, the model saved to
+        `output_dir` (`train.run.train_mixture`)."""
+        from train.run import train_mixture
+
+        return train_mixture(
+            self.mixture_dir,
+            self.spec,
+            name=self.name,
+            output_dir=self.output_dir,
+            cache_dir=model_cache,
+            seed=self.seed,
+            prepared=prepared,
+        )
 
 
 def train_plan(
