@@ -1,7 +1,8 @@
 """The formatted instance: schema, ids, validation, Parquet IO and the shared stage contract.
 
-`instances.meta` is the one reader and writer of the `meta` JSON column, and
-`instances.errors.describe_validation_error` the one formatter of pydantic errors.
+`instances.meta` is the one reader and writer of the `meta` JSON column,
+`instances.errors.describe_validation_error` the one formatter of pydantic errors, and
+`instances.config_files` the one reader of YAML inputs into validated models.
 
 This package imports nothing else of the project; every other stage imports it.
 """
