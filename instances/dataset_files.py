@@ -159,7 +159,7 @@ def read_file(path: Path) -> list[Row]:
         if kind == ".parquet" and compression is None:
             return pq.read_table(path).to_pylist()
         if kind == ".jsonl":
-            return [row for batch in _jsonl_batches(path, compression, 10_000) for row in batch]
+            return [row for batch in jsonl_batches(path, compression, 10_000) for row in batch]
         data = _raw_bytes(path, compression)
         if kind == ".parquet":
             return pq.read_table(pa.BufferReader(data)).to_pylist()
@@ -210,10 +210,10 @@ def location_files(location: DataLocation) -> list[Path]:
         return [Path(location.path or "")]
 
 
-def _jsonl_batches(path: Path, compression: str | None, rows: int) -> Iterator[list[Row]]:
-    """A `.jsonl` file's rows, `rows` at a time, read line by line (errors as `read_file`'s)."""
+def jsonl_batches(path: Path, compression: str | None, rows: int) -> Iterator[list[Row]]:
+    """A JSON Lines file's rows (`compression`: None, or Arrow's name, e.g. "gzip"), `rows` at a
+    time, read line by line; a bad line raises `SourceError` naming the file and the line."""
     batch: list[Row] = []
-    item = 0
     with pa.input_stream(str(path), compression=compression) as raw:
         for number, encoded in enumerate(io.BufferedReader(raw), start=1):
             try:
@@ -233,9 +233,8 @@ def _jsonl_batches(path: Path, compression: str | None, rows: int) -> Iterator[l
                 ) from error
             if not isinstance(value, dict):
                 raise SourceError(
-                    f"{path}: item {item} is {type(value).__name__}, expected an object (a row)"
+                    f"{path}: line {number} is {type(value).__name__}, expected an object (a row)"
                 )
-            item += 1
             batch.append(value)
             if len(batch) == rows:
                 yield batch
@@ -250,7 +249,7 @@ def _file_batches(path: Path, rows: int) -> Iterator[list[Row]]:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
             yield batch.to_pylist()
     elif kind == ".jsonl":
-        yield from _jsonl_batches(path, compression, rows)
+        yield from jsonl_batches(path, compression, rows)
     else:  # a JSON document, CSV or compressed Parquet: read whole, handed on in slices
         whole = read_file(path)
         for start in range(0, len(whole), rows):

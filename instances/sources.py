@@ -7,13 +7,13 @@ Mirror given → read the file there; otherwise `datasets.load_dataset(hub_id)`.
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from instances.dataset_files import COMPRESSIONS, jsonl_batches
 from instances.errors import SourceError
 
 FileFormat = Literal["json", "jsonl", "tsv", "csv", "parquet", "text"]
@@ -61,24 +61,8 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise SourceError(
-                    f"{path}: line {number} is not valid JSON ({error.msg} at column {error.colno})"
-                ) from error
-            if not isinstance(row, dict):
-                raise SourceError(
-                    f"{path}: line {number} is {type(row).__name__}, expected an object"
-                )
-            rows.append(row)
-    return rows
+    batches = jsonl_batches(path, COMPRESSIONS.get(path.suffix), 10_000)
+    return [row for batch in batches for row in batch]
 
 
 def _read_delimited(path: Path, delimiter: str, fieldnames: tuple[str, ...] | None) -> list[dict]:
